@@ -1,0 +1,18 @@
+# The two commands of the README:
+#   make examples   set everything up, then solve every problem in problems/ into output/
+#   make test       set everything up, then run the test suite
+.PHONY: setup examples test bench
+
+setup:
+	@bash scripts/setup.sh
+
+examples: setup
+	.venv/bin/backprop solve problems -o output
+
+test: setup
+	@.venv/bin/python -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the test suite is missing" >&2; exit 1; fi; \
+	exit $$rc
+
+bench: setup
+	.venv/bin/python benchmarks/run.py

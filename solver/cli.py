@@ -1,0 +1,132 @@
+"""The ``backprop`` command: a thin layer over the pipeline stages.
+
+Every command takes problem files or folders of them. Bad input exits with code 2 and
+one line ``FILE: KEY: what was expected`` on stderr; nothing partial is written.
+Stage modules are imported inside the commands, so ``backprop trace`` never loads
+SymPy or Jinja.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import InputError
+
+PROBLEM_SUFFIXES = (".yaml", ".yml")
+
+
+def problem_files(paths):
+    """The problem files named by ``paths``: files as given, folders' *.yaml in name order."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.suffix in PROBLEM_SUFFIXES and f.is_file())
+            if not found:
+                raise InputError(p, "", "the folder holds no problem files (*.yaml)")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def run_each(paths, action, quiet=False):
+    """Run ``action(file)`` on every problem file; report errors and progress, return exit code."""
+    try:
+        files = problem_files(paths)
+    except InputError as e:
+        click.echo(str(e), err=True)
+        return 2
+    failed = 0
+    many = len(files) > 1
+    for i, f in enumerate(files, start=1):
+        try:
+            message = action(f)
+        except InputError as e:
+            failed += 1
+            click.echo(str(e), err=True)
+            continue
+        if message and not quiet:
+            click.echo(f"[{i}/{len(files)}] {message}" if many else message, err=True)
+    if many and not quiet:
+        click.echo(f"{len(files) - failed} of {len(files)} problem files done"
+                   + (f", {failed} with errors" if failed else ""), err=True)
+    return 2 if failed else 0
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="backprop-solver", prog_name="backprop")
+def main():
+    """Worked solutions for backpropagation exercises.
+
+    Write the exercise as a short YAML problem file (see the README) and run one of
+    the commands below on it, or on a folder of problem files.
+
+    \b
+    Exit codes: 0 done, 1 verify found a mismatch, 2 bad input.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def check(paths, quiet):
+    """Check problem files without computing anything.
+
+    Exits 0 if every file is valid, 2 (with one message per bad file) otherwise.
+    """
+    from . import spec
+
+    def action(f):
+        p = spec.load(f)
+        return f"{f}: ok ({'-'.join(map(str, p.sizes))}, {p.loss}, {p.update})"
+
+    sys.exit(run_each(paths, action, quiet))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Write FOLDER/<name>.json for each problem instead of printing one.")
+@click.option("--indent", type=int, default=None, help="Indent the JSON by this many spaces.")
+def trace(paths, out_dir, indent):
+    """Print every number of the solution as JSON.
+
+    With one problem file the JSON goes to standard output; with -o each problem's
+    trace is written to FOLDER/<name>.json (folders of problems need -o).
+    """
+    from . import spec, trace as tr
+
+    def dump(f):
+        return json.dumps(tr.to_json(tr.trace(spec.load(f))), indent=indent)
+
+    if out_dir is None:
+        files = [Path(p) for p in paths]
+        if len(files) != 1 or files[0].is_dir():
+            click.echo("trace: give one problem file, or use -o FOLDER for several", err=True)
+            sys.exit(2)
+        try:
+            text = dump(files[0])
+        except InputError as e:
+            click.echo(str(e), err=True)
+            sys.exit(2)
+        click.echo(text)
+        sys.exit(0)
+
+    def action(f):
+        target = Path(out_dir) / f"{Path(f).stem}.json"
+        text = dump(f)
+        write_atomic(target, text.encode())
+        return f"{f} -> {target}"
+
+    sys.exit(run_each(paths, action))
+
+
+def write_atomic(target, data):
+    """Write bytes to ``target`` through a temporary file, so it is complete or absent."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(target)

@@ -1,0 +1,321 @@
+"""Activations and losses: each one's forward and backward side by side.
+
+Vectors of one sample are columns, so ``z`` and ``a`` have shape (units, samples);
+every function here works on whole arrays, never on single units.
+
+The output layer is special: ``output_loss`` and ``output_delta`` combine the output
+activation with the loss and, for the pairs that need it (sigmoid or softmax with a
+cross-entropy), work from the pre-activation z in log space, so that large |z| gives
+neither overflow nor NaN.
+"""
+
+import numpy as np
+
+
+def softplus(z):
+    """ln(1 + e^z), without overflow.
+
+    >>> float(softplus(np.array(0.0)))
+    0.6931471805599453
+    """
+    return np.logaddexp(0.0, z)
+
+
+def sigmoid(z):
+    """1 / (1 + e^-z), without overflow for large |z|.
+
+    >>> float(sigmoid(np.array(0.2)))
+    0.549833997312478
+    """
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def log_softmax(z):
+    """ln softmax(z) per column: z - logsumexp(z).
+
+    >>> log_softmax(np.array([[0.0], [0.0]])).ravel().round(6).tolist()
+    [-0.693147, -0.693147]
+    """
+    m = z.max(axis=0, keepdims=True)
+    return z - (m + np.log(np.exp(z - m).sum(axis=0, keepdims=True)))
+
+
+class Activation:
+    """An element-wise activation a = f(z) with derivative f'(z).
+
+    ``backward(z, a, g)`` turns dE/da into dE/dz = g * f'(z).
+    """
+
+    name = ""
+    elementwise = True
+
+    def forward(self, z):
+        raise NotImplementedError
+
+    def derivative(self, z, a):
+        raise NotImplementedError
+
+    def backward(self, z, a, g):
+        return g * self.derivative(z, a)
+
+    def __repr__(self):
+        return self.name
+
+
+class Sigmoid(Activation):
+    """sigma(z) = 1 / (1 + e^-z);  sigma'(z) = sigma(z) (1 - sigma(z))."""
+
+    name = "sigmoid"
+
+    def forward(self, z):
+        return sigmoid(z)
+
+    def derivative(self, z, a):
+        return a * (1.0 - a)
+
+
+class Tanh(Activation):
+    """tanh(z);  tanh'(z) = 1 - tanh(z)^2."""
+
+    name = "tanh"
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, a):
+        return 1.0 - a * a
+
+
+class ReLU(Activation):
+    """max(0, z);  derivative 1 for z > 0 and 0 for z <= 0 (0 at 0 by convention)."""
+
+    name = "relu"
+
+    def forward(self, z):
+        return np.maximum(z, 0.0)
+
+    def derivative(self, z, a):
+        return (z > 0).astype(float)
+
+
+class LeakyReLU(Activation):
+    """z for z > 0, slope * z otherwise;  derivative 1 for z > 0, slope for z <= 0."""
+
+    name = "leaky_relu"
+
+    def __init__(self, slope=0.01):
+        self.slope = float(slope)
+
+    def forward(self, z):
+        return np.where(z > 0, z, self.slope * z)
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, self.slope)
+
+
+class Linear(Activation):
+    """f(z) = z;  f'(z) = 1."""
+
+    name = "linear"
+
+    def forward(self, z):
+        return z.copy()
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+
+class Softplus(Activation):
+    """ln(1 + e^z);  derivative sigma(z)."""
+
+    name = "softplus"
+
+    def forward(self, z):
+        return softplus(z)
+
+    def derivative(self, z, a):
+        return sigmoid(z)
+
+
+class Softmax(Activation):
+    """a_i = e^{z_i} / sum_j e^{z_j} per column;  da_i/dz_j = a_i (delta_ij - a_j).
+
+    Not element-wise: ``backward`` applies the transposed Jacobian,
+    dE/dz = a * (g - sum_i a_i g_i).
+    """
+
+    name = "softmax"
+    elementwise = False
+
+    def forward(self, z):
+        return np.exp(log_softmax(z))
+
+    def derivative(self, z, a):
+        raise TypeError("softmax has a Jacobian, not an element-wise derivative")
+
+    def backward(self, z, a, g):
+        return a * (g - (a * g).sum(axis=0, keepdims=True))
+
+
+ACTIVATIONS = {c.name: c for c in (Sigmoid, Tanh, ReLU, LeakyReLU, Linear, Softplus, Softmax)}
+
+
+def make_activation(name, slope=None):
+    """The activation called ``name``; ``slope`` only for leaky_relu.
+
+    >>> make_activation("leaky_relu", 0.2).slope
+    0.2
+    """
+    cls = ACTIVATIONS[name]
+    return cls(slope) if (cls is LeakyReLU and slope is not None) else cls()
+
+
+class Loss:
+    """A loss E(yhat, y) of one sample, summed over output units.
+
+    ``value`` gives one number per column (sample); ``grad`` gives dE/dyhat.
+    """
+
+    name = ""
+
+    def value(self, yhat, y):
+        raise NotImplementedError
+
+    def grad(self, yhat, y):
+        raise NotImplementedError
+
+
+class SquaredError(Loss):
+    """E = 1/2 sum_i (yhat_i - y_i)^2;  dE/dyhat = yhat - y."""
+
+    name = "squared_error"
+
+    def value(self, yhat, y):
+        return 0.5 * ((yhat - y) ** 2).sum(axis=0)
+
+    def grad(self, yhat, y):
+        return yhat - y
+
+
+class SumSquaredError(Loss):
+    """E = sum_i (yhat_i - y_i)^2;  dE/dyhat = 2 (yhat - y)."""
+
+    name = "sum_squared_error"
+
+    def value(self, yhat, y):
+        return ((yhat - y) ** 2).sum(axis=0)
+
+    def grad(self, yhat, y):
+        return 2.0 * (yhat - y)
+
+
+class MeanSquaredError(Loss):
+    """E = 1/C sum_i (yhat_i - y_i)^2 over C output units;  dE/dyhat = 2 (yhat - y) / C."""
+
+    name = "mean_squared_error"
+
+    def value(self, yhat, y):
+        return ((yhat - y) ** 2).mean(axis=0)
+
+    def grad(self, yhat, y):
+        return 2.0 * (yhat - y) / yhat.shape[0]
+
+
+class BinaryCrossEntropy(Loss):
+    """E = -sum_i [y_i ln yhat_i + (1 - y_i) ln(1 - yhat_i)];
+    dE/dyhat = (yhat - y) / (yhat (1 - yhat))."""
+
+    name = "binary_cross_entropy"
+
+    def value(self, yhat, y):
+        return -(y * np.log(yhat) + (1.0 - y) * np.log1p(-yhat)).sum(axis=0)
+
+    def grad(self, yhat, y):
+        return (yhat - y) / (yhat * (1.0 - yhat))
+
+
+class CrossEntropy(Loss):
+    """E = -sum_i y_i ln yhat_i;  dE/dyhat = -y / yhat."""
+
+    name = "cross_entropy"
+
+    def value(self, yhat, y):
+        return -(y * np.log(yhat)).sum(axis=0)
+
+    def grad(self, yhat, y):
+        return -y / yhat
+
+
+class LogCosh(Loss):
+    """E = sum_i ln cosh(yhat_i - y_i);  dE/dyhat = tanh(yhat - y)."""
+
+    name = "log_cosh"
+
+    def value(self, yhat, y):
+        d = np.abs(yhat - y)
+        return (d + np.log1p(np.exp(-2.0 * d)) - np.log(2.0)).sum(axis=0)
+
+    def grad(self, yhat, y):
+        return np.tanh(yhat - y)
+
+
+LOSSES = {c.name: c() for c in (SquaredError, SumSquaredError, MeanSquaredError,
+                                BinaryCrossEntropy, CrossEntropy, LogCosh)}
+
+#: losses that take logarithms of the outputs, so the outputs must lie in (0, 1)
+LOG_LOSSES = ("binary_cross_entropy", "cross_entropy")
+
+
+def _log_one_minus_softmax(z):
+    """ln(1 - softmax(z)_i) = ln(sum_{j != i} e^{z_j}) - logsumexp(z), summed exactly."""
+    m = z.max(axis=0, keepdims=True)
+    e = np.exp(z - m)
+    others = (1.0 - np.eye(z.shape[0])) @ e
+    with np.errstate(divide="ignore"):
+        return np.log(others) - np.log(e.sum(axis=0, keepdims=True))
+
+
+def output_loss(act, loss, z, a, y):
+    """Per-sample loss of the output layer (shape: samples), stable for large |z|.
+
+    >>> z = np.array([[1000.0], [0.0]]); y = np.array([[0.0], [1.0]])
+    >>> output_loss(Softmax(), LOSSES["cross_entropy"], z, Softmax().forward(z), y).tolist()
+    [1000.0]
+    """
+    if loss.name in LOG_LOSSES and act.name == "sigmoid":
+        log_a, log_1ma = -softplus(-z), -softplus(z)
+    elif loss.name in LOG_LOSSES and act.name == "softmax":
+        log_a, log_1ma = log_softmax(z), _log_one_minus_softmax(z)
+    else:
+        return loss.value(a, y)
+    if loss.name == "cross_entropy":
+        return -(y * log_a).sum(axis=0)
+    return -(np.where(y != 0, y * log_a, 0.0) + np.where(y != 1, (1.0 - y) * log_1ma, 0.0)).sum(axis=0)
+
+
+def output_delta(act, loss, z, a, y):
+    """delta = dE/dz at the output layer, one column per sample.
+
+    softmax + cross_entropy:        delta = yhat * sum(y) - y   (= yhat - y for one-hot y)
+    sigmoid + binary_cross_entropy: delta = yhat - y
+    sigmoid + cross_entropy:        delta = -y (1 - yhat)
+    any other pair:                 delta = f'(z) * dE/dyhat, or the softmax Jacobian
+                                    applied to dE/dyhat
+
+    >>> z = np.array([[0.0], [0.0]]); y = np.array([[1.0], [0.0]])
+    >>> output_delta(Softmax(), LOSSES["cross_entropy"], z, Softmax().forward(z), y).ravel().tolist()
+    [-0.5, 0.5]
+    """
+    pair = (act.name, loss.name)
+    if pair == ("softmax", "cross_entropy"):
+        return a * y.sum(axis=0, keepdims=True) - y
+    if pair == ("sigmoid", "binary_cross_entropy"):
+        return a - y
+    if pair == ("sigmoid", "cross_entropy"):
+        return -y * sigmoid(-z)
+    if pair == ("softmax", "binary_cross_entropy"):
+        # a_i * dE/da_i = (a_i - y_i) / (1 - a_i), with 1 - a_i taken in log space
+        ag = (a - y) * np.exp(-_log_one_minus_softmax(z))
+        return ag - a * ag.sum(axis=0, keepdims=True)
+    return act.backward(z, a, loss.grad(a, y))

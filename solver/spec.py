@@ -1,0 +1,458 @@
+"""Spec stage: read a problem file, check every key, fill in the defaults.
+
+``load(path)`` gives a :class:`Problem` (plain data: numbers, strings, NumPy arrays) or
+raises :class:`~solver.errors.InputError` naming the file, the key path and what was
+expected. Nothing later in the pipeline validates input again.
+
+Key paths index lists from 0, as the YAML lists are written: ``network.weights[1]`` is
+the second matrix, the one into layer 2 (layers are numbered 1..L, the input is 0).
+"""
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .errors import InputError
+from .functions import ACTIVATIONS, LOG_LOSSES, LOSSES
+
+NOTATIONS = ("default", "bracket", "netout")
+
+#: limits that keep a trace (and its document) a sensible size
+MAX_LAYERS = 50
+MAX_UNITS = 100_000
+MAX_PARAMETERS = 10_000_000
+MAX_SAMPLES = 100_000
+MAX_STEPS = 100_000
+MAX_TRACE_NUMBERS = 50_000_000
+MAX_FILE_BYTES = 50_000_000
+
+TOP_KEYS = ("title", "description", "network", "loss", "learning_rate", "data", "update",
+            "reduction", "steps", "regularization", "predict", "display")
+NETWORK_KEYS = ("sizes", "activation", "weights", "biases", "train_biases")
+DISPLAY_KEYS = ("digits", "notation", "full_updates")
+
+
+@dataclass
+class Problem:
+    """A checked layered problem. Arrays hold one sample per column.
+
+    ``weights[l-1]`` (shape sizes[l] x sizes[l-1]) and ``biases[l-1]`` (shape sizes[l])
+    belong to layer l; ``biases`` is None for a network without biases; ``activations``
+    holds (name, slope) per computing layer, slope only for leaky_relu.
+    """
+
+    file: str
+    name: str
+    title: str
+    description: str
+    sizes: list
+    activations: list
+    weights: list
+    biases: list | None
+    train_biases: bool
+    loss: str
+    learning_rate: float
+    X: np.ndarray
+    Y: np.ndarray
+    update: str = "sgd"
+    reduction: str = "sum"
+    steps: int = 1
+    l1: float = 0.0
+    l2: float = 0.0
+    predict: np.ndarray | None = None
+    digits: int = 6
+    notation: str = "default"
+    full_updates: int = 8
+    targets_given_as_class: list = field(default_factory=list)
+
+    @property
+    def L(self):
+        """Number of computing layers."""
+        return len(self.sizes) - 1
+
+    def to_dict(self):
+        """The problem with every default filled in, in the problem-file format.
+
+        Loading this mapping again gives the same problem.
+        """
+        def act(name, slope):
+            return {name: {"slope": slope}} if name == "leaky_relu" else name
+
+        return {
+            "title": self.title,
+            "description": self.description,
+            "network": {
+                "sizes": list(self.sizes),
+                "activation": [act(n, s) for n, s in self.activations],
+                "weights": [w.tolist() for w in self.weights],
+                "biases": None if self.biases is None else [b.tolist() for b in self.biases],
+                "train_biases": self.train_biases,
+            },
+            "loss": self.loss,
+            "learning_rate": self.learning_rate,
+            "data": [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(self.X.T, self.Y.T)],
+            "update": self.update,
+            "reduction": self.reduction,
+            "steps": self.steps,
+            "regularization": {"l2": self.l2, "l1": self.l1},
+            "predict": [] if self.predict is None else self.predict.T.tolist(),
+            "display": {"digits": self.digits, "notation": self.notation,
+                        "full_updates": self.full_updates},
+        }
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):
+    """Safe YAML that also reads 1e-4 and 2E3 as numbers (YAML 1.1 wants a dot)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$""", re.X),
+    list("-+0123456789"))
+
+
+def read_yaml(path, what="problem file"):
+    """The YAML mapping in ``path``, or an InputError naming the file (and line)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(path, "", f"the file is larger than {MAX_FILE_BYTES:,} bytes")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "", f"no such {what}") from None
+    except IsADirectoryError:
+        raise InputError(path, "", f"expected a {what}, got a folder") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "", "the file is not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(path, "", f"cannot read the file ({e.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        raise InputError(path, where, f"YAML syntax error: {e.problem or e.context}") from None
+    except yaml.YAMLError as e:
+        raise InputError(path, "", f"YAML error: {e}") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "", f"expected a YAML mapping of keys (title, network, ...), "
+                                   f"got {_kind(data)}")
+    return data
+
+
+def load(path):
+    """Read and check a layered problem file.
+
+    >>> p = load("problems/seed001_q1_sigmoid_sgd.yaml")
+    >>> p.sizes, p.activations[0], p.loss
+    ([5, 3, 2], ('sigmoid', None), 'squared_error')
+    """
+    path = Path(path)
+    return parse(read_yaml(path), path)
+
+
+def _kind(v):
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, bool):
+        return f"the boolean {str(v).lower()}"
+    if isinstance(v, str):
+        return f"the text {v[:40]!r}"
+    if isinstance(v, (int, float)):
+        return f"the number {v!r}"
+    if isinstance(v, list):
+        return f"a list of {len(v)}"
+    if isinstance(v, dict):
+        return "a mapping"
+    return type(v).__name__
+
+
+class _Checker:
+    """Small helpers that check one value at a key path and fail with a clear message."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def fail(self, key, message):
+        raise InputError(self.file, key, message)
+
+    def keys(self, d, key, allowed, required=()):
+        if not isinstance(d, dict):
+            self.fail(key or "(top level)", f"expected a mapping, got {_kind(d)}")
+        for k in d:
+            if k not in allowed:
+                close = difflib.get_close_matches(str(k), allowed, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(allowed)})"
+                self.fail(f"{key}.{k}" if key else str(k), f"unknown key{hint}")
+        for k in required:
+            if k not in d:
+                self.fail(f"{key}.{k}" if key else k, "this key is required")
+
+    def number(self, v, key, low=None, high=None, positive=False):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            self.fail(key, f"expected a number, got {_kind(v)}")
+        v = float(v)
+        if not math.isfinite(v):
+            self.fail(key, f"expected a finite number, got {v}")
+        if positive and v <= 0:
+            self.fail(key, f"expected a number greater than 0, got {v:g}")
+        if low is not None and v < low:
+            self.fail(key, f"expected a number of at least {low:g}, got {v:g}")
+        if high is not None and v > high:
+            self.fail(key, f"expected a number of at most {high:g}, got {v:g}")
+        return v
+
+    def whole(self, v, key, low=1, high=None):
+        if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, float) and v.is_integer())):
+            self.fail(key, f"expected a whole number, got {_kind(v)}")
+        v = int(v)
+        if v < low:
+            self.fail(key, f"expected a whole number of at least {low}, got {v}")
+        if high is not None and v > high:
+            self.fail(key, f"expected a whole number of at most {high:,}, got {v:,}")
+        return v
+
+    def choice(self, v, key, options):
+        if not isinstance(v, str) or v not in options:
+            got = _kind(v)
+            close = difflib.get_close_matches(v, options, n=1) if isinstance(v, str) else []
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            self.fail(key, f"expected one of {', '.join(options)}; got {got}{hint}")
+        return v
+
+    def boolean(self, v, key):
+        if not isinstance(v, bool):
+            self.fail(key, f"expected true or false, got {_kind(v)}")
+        return v
+
+    def text(self, v, key):
+        if v is None:
+            return ""
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            self.fail(key, f"expected text, got {_kind(v)}")
+        return str(v)
+
+    def vector(self, v, key, n, what):
+        """A list of n finite numbers (a single number where n is 1)."""
+        if n == 1 and not isinstance(v, list):
+            v = [v]
+        if not isinstance(v, list):
+            self.fail(key, f"expected a list of {n} numbers ({what}), got {_kind(v)}")
+        if len(v) == n and all(isinstance(e, list) and len(e) == 1 for e in v):
+            v = [e[0] for e in v]  # written as a column [[..], [..]]
+        if len(v) != n:
+            self.fail(key, f"expected {n} numbers ({what}), got {len(v)}")
+        return np.array([self.number(e, f"{key}[{i}]") for i, e in enumerate(v)])
+
+    def matrix(self, v, key, rows, cols, what):
+        """A rows x cols matrix as a list of rows; a flat list where rows or cols is 1."""
+        shape = f"a {rows}x{cols} matrix ({what})"
+        if not isinstance(v, list):
+            self.fail(key, f"expected {shape}, got {_kind(v)}")
+        if all(not isinstance(e, list) for e in v) and (rows == 1 or cols == 1):
+            flat = self.vector(v, key, rows * cols, what)
+            return flat.reshape(rows, cols)
+        if not all(isinstance(r, list) for r in v):
+            self.fail(key, f"expected {shape} written as a list of rows, got a list that mixes numbers and rows")
+        got = f"{len(v)}x{len(v[0]) if v else 0}"
+        if len(v) != rows or any(len(r) != cols for r in v):
+            if v and any(len(r) != len(v[0]) for r in v):
+                got = f"{len(v)} rows of unequal lengths ({', '.join(str(len(r)) for r in v)})"
+            self.fail(key, f"expected {shape}, got {got}")
+        return np.array([[self.number(e, f"{key}[{i}][{j}]") for j, e in enumerate(r)]
+                         for i, r in enumerate(v)], dtype=float).reshape(rows, cols)
+
+
+def parse(data, file="<problem>"):
+    """Check a problem mapping (as read from YAML) and fill in its defaults.
+
+    >>> p = parse({"network": {"sizes": [2, 1], "activation": "sigmoid", "weights": 0.5},
+    ...            "loss": "squared_error", "learning_rate": 1,
+    ...            "data": [{"x": [1, 0], "y": 1}]})
+    >>> p.weights[0].tolist(), p.biases[0].tolist(), p.update, p.steps
+    ([[0.5, 0.5]], [0.0], 'sgd', 1)
+    """
+    c = _Checker(file)
+    c.keys(data, "", TOP_KEYS, required=("network", "loss", "learning_rate", "data"))
+    net = data["network"]
+    c.keys(net, "network", NETWORK_KEYS, required=("sizes", "activation", "weights"))
+
+    sizes = net["sizes"]
+    if not isinstance(sizes, list) or len(sizes) < 2:
+        c.fail("network.sizes", f"expected a list of at least two layer sizes, input first "
+                                f"(e.g. [5, 3, 2]), got {_kind(sizes)}")
+    if len(sizes) > MAX_LAYERS + 1:
+        c.fail("network.sizes", f"expected at most {MAX_LAYERS} computing layers, got {len(sizes) - 1}")
+    sizes = [c.whole(s, f"network.sizes[{i}]", 1, MAX_UNITS) for i, s in enumerate(sizes)]
+    L = len(sizes) - 1
+    n_params = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, L + 1))
+    if n_params > MAX_PARAMETERS:
+        c.fail("network.sizes", f"a network of {n_params:,} parameters is too large to trace "
+                                f"(the limit is {MAX_PARAMETERS:,})")
+
+    def layer_name(l):
+        return f"layer {l}" + (" (output)" if l == L else "")
+
+    activations = _activations(c, net["activation"], L, sizes)
+
+    loss = c.choice(data["loss"], "loss", list(LOSSES))
+    out_act = activations[-1][0]
+    if loss in LOG_LOSSES and out_act not in ("sigmoid", "softmax"):
+        c.fail("loss", f"{loss} takes logarithms of the outputs, which must lie in (0, 1); "
+                       f"the output activation is {out_act}: use sigmoid or softmax")
+
+    weights = _weights(c, net["weights"], sizes, layer_name)
+    biases = net.get("biases", 0)
+    if biases is None or biases == "none":
+        biases = None
+    elif isinstance(biases, list):
+        if len(biases) != L:
+            c.fail("network.biases", f"expected {L} bias vectors (one per computing layer), got {len(biases)}")
+        biases = [c.vector(b, f"network.biases[{l - 1}]", sizes[l], f"{sizes[l]} units in {layer_name(l)}")
+                  if isinstance(b, list) else np.full(sizes[l], c.number(b, f"network.biases[{l - 1}]"))
+                  for l, b in zip(range(1, L + 1), biases)]
+    else:
+        value = c.number(biases, "network.biases")
+        biases = [np.full(sizes[l], value) for l in range(1, L + 1)]
+    train_biases = c.boolean(net.get("train_biases", True), "network.train_biases")
+
+    learning_rate = c.number(data["learning_rate"], "learning_rate", positive=True)
+    X, Y, as_class = _data(c, data["data"], sizes, loss)
+
+    update = c.choice(data.get("update", "sgd"), "update", ["sgd", "batch"])
+    reduction = c.choice(data.get("reduction", "sum"), "reduction", ["sum", "mean"])
+    if "reduction" in data and update != "batch" and reduction != "sum":
+        c.fail("reduction", "reduction applies to batch updates only; set update: batch or remove it")
+    steps = c.whole(data.get("steps", 1), "steps", 1, MAX_STEPS)
+
+    reg = data.get("regularization") or {}
+    c.keys(reg, "regularization", ("l1", "l2"))
+    l1 = c.number(reg.get("l1", 0.0), "regularization.l1", low=0)
+    l2 = c.number(reg.get("l2", 0.0), "regularization.l2", low=0)
+
+    predict = data.get("predict") or []
+    if not isinstance(predict, list):
+        c.fail("predict", f"expected a list of query points, got {_kind(predict)}")
+    predict = (np.array([c.vector(p, f"predict[{i}]", sizes[0], f"{sizes[0]} inputs")
+                         for i, p in enumerate(predict)]).T if predict else None)
+
+    display = data.get("display") or {}
+    c.keys(display, "display", DISPLAY_KEYS)
+    digits = c.whole(display.get("digits", 6), "display.digits", 1, 17)
+    notation = c.choice(display.get("notation", "default"), "display.notation", list(NOTATIONS))
+    full_updates = c.whole(display.get("full_updates", 8), "display.full_updates", 0, 10_000)
+
+    n = X.shape[1]
+    updates = steps * (n if update == "sgd" else 1)
+    per_update = 3 * n_params + 3 * sum(sizes[1:]) * (1 if update == "sgd" else n)
+    if updates * per_update > MAX_TRACE_NUMBERS:
+        c.fail("steps", f"{updates:,} updates of a {n_params:,}-parameter network would record "
+                        f"{updates * per_update:,} numbers; the limit is {MAX_TRACE_NUMBERS:,}")
+
+    path = Path(file)
+    return Problem(
+        file=str(file), name=path.stem, title=c.text(data.get("title", path.stem), "title"),
+        description=c.text(data.get("description", ""), "description"),
+        sizes=sizes, activations=activations, weights=weights, biases=biases,
+        train_biases=train_biases, loss=loss, learning_rate=learning_rate, X=X, Y=Y,
+        update=update, reduction=reduction, steps=steps, l1=l1, l2=l2, predict=predict,
+        digits=digits, notation=notation, full_updates=full_updates,
+        targets_given_as_class=as_class)
+
+
+def _activations(c, spec, L, sizes):
+    """[(name, slope)] for layers 1..L from one name or a list of names."""
+    key = "network.activation"
+    if isinstance(spec, list):
+        if len(spec) != L:
+            c.fail(key, f"expected one activation per computing layer ({L}), got {len(spec)}")
+        items = [(s, f"{key}[{i}]") for i, s in enumerate(spec)]
+    else:
+        items = [(spec, key)] * L
+    out = []
+    for l, (s, k) in enumerate(items, start=1):
+        slope = None
+        if isinstance(s, dict):
+            if len(s) != 1:
+                c.fail(k, "expected one activation name, e.g. {leaky_relu: {slope: 0.1}}")
+            (s, opts), = s.items()
+            c.choice(s, k, list(ACTIVATIONS))
+            if s != "leaky_relu":
+                c.fail(f"{k}.{s}", f"{s} takes no options")
+            opts = opts or {}
+            c.keys(opts, f"{k}.{s}", ("slope",))
+            slope = c.number(opts.get("slope", 0.01), f"{k}.{s}.slope")
+        else:
+            c.choice(s, k, list(ACTIVATIONS))
+            if s == "leaky_relu":
+                slope = 0.01
+        if s == "softmax" and l != L:
+            c.fail(k, f"softmax is for the output layer only; layer {l} is a hidden layer")
+        if s == "softmax" and sizes[l] == 1:
+            c.fail(k, "softmax over a single unit always outputs 1; use sigmoid for one output unit")
+        out.append((s, slope))
+    return out
+
+
+def _weights(c, spec, sizes, layer_name):
+    L = len(sizes) - 1
+    key = "network.weights"
+    if isinstance(spec, dict):
+        c.keys(spec, key, ("random",), required=("random",))
+        r = spec["random"] or {}
+        c.keys(r, f"{key}.random", ("seed", "low", "high"))
+        seed = c.whole(r.get("seed", 0), f"{key}.random.seed", 0)
+        low = c.number(r.get("low", -1.0), f"{key}.random.low")
+        high = c.number(r.get("high", 1.0), f"{key}.random.high")
+        if high <= low:
+            c.fail(f"{key}.random.high", f"expected a number greater than low ({low:g}), got {high:g}")
+        rng = np.random.default_rng(seed)
+        return [rng.uniform(low, high, size=(sizes[l], sizes[l - 1])) for l in range(1, L + 1)]
+    if isinstance(spec, list):
+        if len(spec) != L:
+            c.fail(key, f"expected {L} weight matrices (one per computing layer), got {len(spec)}")
+        out = []
+        for l, w in zip(range(1, L + 1), spec):
+            k = f"{key}[{l - 1}]"
+            if isinstance(w, list):
+                out.append(c.matrix(w, k, sizes[l], sizes[l - 1],
+                                    f"{sizes[l]} units in {layer_name(l)}, {sizes[l - 1]} in layer {l - 1}"))
+            else:
+                out.append(np.full((sizes[l], sizes[l - 1]), c.number(w, k)))
+        return out
+    value = c.number(spec, key)
+    return [np.full((sizes[l], sizes[l - 1]), value) for l in range(1, L + 1)]
+
+
+def _data(c, data, sizes, loss):
+    """Inputs X (d0 x n) and targets Y (C x n); class indices become one-hot columns."""
+    if not isinstance(data, list) or not data:
+        c.fail("data", f"expected a list of samples, each {{x: [...], y: [...]}}, got {_kind(data)}")
+    if len(data) > MAX_SAMPLES:
+        c.fail("data", f"expected at most {MAX_SAMPLES:,} samples, got {len(data):,}")
+    d0, C = sizes[0], sizes[-1]
+    xs, ys, as_class = [], [], []
+    for i, s in enumerate(data):
+        k = f"data[{i}]"
+        c.keys(s, k, ("x", "y"), required=("x", "y"))
+        xs.append(c.vector(s["x"], f"{k}.x", d0, f"{d0} inputs"))
+        y = s["y"]
+        if C > 1 and not isinstance(y, list):
+            if loss != "cross_entropy":
+                c.fail(f"{k}.y", f"expected {C} target values (one per output unit), got {_kind(y)}; "
+                                 f"a class index is accepted for cross_entropy only")
+            cls = c.whole(y, f"{k}.y", 0, C - 1)
+            y = np.zeros(C)
+            y[cls] = 1.0
+            ys.append(y)
+            as_class.append(i)
+        else:
+            ys.append(c.vector(y, f"{k}.y", C, f"{C} output units"))
+        if loss in LOG_LOSSES and ((ys[-1] < 0) | (ys[-1] > 1)).any():
+            c.fail(f"{k}.y", f"{loss} needs targets between 0 and 1, got {ys[-1].tolist()}")
+    return np.array(xs).T, np.array(ys).T, as_class
