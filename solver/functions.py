@@ -268,12 +268,27 @@ LOG_LOSSES = ("binary_cross_entropy", "cross_entropy")
 
 
 def _log_one_minus_softmax(z):
-    """ln(1 - softmax(z)_i) = ln(sum_{j != i} e^{z_j}) - logsumexp(z), summed exactly."""
-    m = z.max(axis=0, keepdims=True)
-    e = np.exp(z - m)
-    others = (1.0 - np.eye(z.shape[0])) @ e
+    """ln(1 - softmax(z)_i) = ln(sum_{j != i} e^{z_j}) - logsumexp(z), per column.
+
+    For i other than the column's arg-max m, the sum is taken shifted by z_m, so it is
+    at least 1 and S - e_i loses nothing; for i = m it is taken over the other units
+    shifted by their own maximum. No underflow to ln 0 even when 1 - a_i < 1e-308.
+
+    >>> float(_log_one_minus_softmax(np.array([[800.0], [0.0]]))[0, 0])
+    -800.0
+    """
+    cols = np.arange(z.shape[1])
+    m = z.argmax(axis=0)
+    top1 = z[m, cols]
+    e = np.exp(z - top1)
+    S = e.sum(axis=0)
     with np.errstate(divide="ignore"):
-        return np.log(others) - np.log(e.sum(axis=0, keepdims=True))
+        others = np.log(S - e) + top1
+        masked = z.copy()
+        masked[m, cols] = -np.inf
+        top2 = masked.max(axis=0)
+        others[m, cols] = np.log(np.exp(masked - top2).sum(axis=0)) + top2
+    return others - (np.log(S) + top1)
 
 
 def output_loss(act, loss, z, a, y):
@@ -315,7 +330,25 @@ def output_delta(act, loss, z, a, y):
     if pair == ("sigmoid", "cross_entropy"):
         return -y * sigmoid(-z)
     if pair == ("softmax", "binary_cross_entropy"):
-        # a_i * dE/da_i = (a_i - y_i) / (1 - a_i), with 1 - a_i taken in log space
-        ag = (a - y) * np.exp(-_log_one_minus_softmax(z))
-        return ag - a * ag.sum(axis=0, keepdims=True)
+        return _softmax_bce_delta(z, a, y)
     return act.backward(z, a, loss.grad(a, y))
+
+
+def _softmax_bce_delta(z, a, y):
+    """delta_j = (a_j - y_j) - sum_{k != j} (a_k - y_k) a_j / (1 - a_k) for softmax + BCE.
+
+    From dE/da_k = (a_k - y_k) / (a_k (1 - a_k)) and da_k/dz_j = a_k (delta_kj - a_j).
+    The ratio a_j / (1 - a_k) (at most 1 for k != j) is taken in log space, so an
+    output at exactly 1.0 in floating point still gives the finite, correct delta.
+    """
+    log_a, log_1ma = log_softmax(z), _log_one_minus_softmax(z)
+    C, n = z.shape
+    diagonal = np.eye(C, dtype=bool)[:, :, None]
+    out = np.empty_like(z)
+    step = max(1, 4_000_000 // (C * C))  # columns per block: bounded memory
+    for s in range(0, n, step):
+        cols = slice(s, s + step)
+        log_ratio = log_a[:, None, cols] - log_1ma[None, :, cols]  # [j, k, sample]
+        ratio = np.exp(np.where(diagonal, -np.inf, log_ratio))
+        out[:, cols] = (a - y)[:, cols] - np.einsum("jkn,kn->jn", ratio, (a - y)[:, cols])
+    return out
