@@ -96,6 +96,24 @@ def penalty(weights, l1, l2):
     return sum(0.5 * l2 * float((W * W).sum()) + l1 * float(np.abs(W).sum()) for W in weights)
 
 
+def weight_gradient(problem, W, delta, a_prev, r):
+    """grad_W = r delta (a_prev)^T + l2 W + l1 sign(W), for one layer's weights W.
+
+    >>> from solver.spec import parse
+    >>> p = parse({"network": {"sizes": [1, 1], "activation": "linear", "weights": 2},
+    ...            "loss": "squared_error", "learning_rate": 1, "data": [{"x": 1, "y": 0}],
+    ...            "regularization": {"l2": 0.5}})
+    >>> weight_gradient(p, np.array([[2.0]]), np.array([[3.0]]), np.array([[1.0]]), 1.0).tolist()
+    [[4.0]]
+    """
+    g = r * (delta @ a_prev.T)
+    if problem.l2:
+        g = g + problem.l2 * W
+    if problem.l1:
+        g = g + problem.l1 * np.sign(W)
+    return g
+
+
 def gradients(problem, weights, biases, x, y):
     """One update's forward and backward pass on samples x, y (columns).
 
@@ -113,12 +131,7 @@ def gradients(problem, weights, biases, x, y):
     grad_Ws, grad_bs = [], []
     for l in range(L):
         a_prev = x if l == 0 else as_[l - 1]
-        g = r * (deltas[l] @ a_prev.T)
-        if problem.l2:
-            g = g + problem.l2 * weights[l]
-        if problem.l1:
-            g = g + problem.l1 * np.sign(weights[l])
-        grad_Ws.append(g)
+        grad_Ws.append(weight_gradient(problem, weights[l], deltas[l], a_prev, r))
         grad_bs.append(None if biases is None else r * deltas[l].sum(axis=1))
     sample_losses = output_loss(acts[-1], loss_fn, zs[-1], as_[-1], y)
     loss = r * float(sample_losses.sum()) + penalty(weights, problem.l1, problem.l2)
@@ -166,8 +179,17 @@ def predict(problem, weights, biases):
     acts = [make_activation(n, s) for n, s in problem.activations]
     _, as_ = forward(weights, biases, acts, problem.predict)
     out = as_[-1]
-    classes = (out[0] >= 0.5).astype(int) if out.shape[0] == 1 else out.argmax(axis=0)
+    classes = classify(out)
     return [Prediction(problem.predict[:, j], out[:, j], int(classes[j])) for j in range(out.shape[1])]
+
+
+def classify(out):
+    """The class of each output column: arg-max, or yhat >= 0.5 for a single output unit.
+
+    >>> classify(np.array([[0.59438], [0.477189]])).tolist(), classify(np.array([[0.3, 0.5]])).tolist()
+    ([0], [0, 1])
+    """
+    return (out[0] >= 0.5).astype(int) if out.shape[0] == 1 else out.argmax(axis=0)
 
 
 def _check_finite(problem, update):
