@@ -123,6 +123,32 @@ def trace(paths, out_dir, indent):
     sys.exit(run_each(paths, action))
 
 
+@main.command()
+@click.argument("problem", type=click.Path())
+@click.argument("claims", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead.")
+@click.option("-a", "--all", "show_all", is_flag=True, help="List the claims that are ok too.")
+def verify(problem, claims, as_json, show_all):
+    """Check a hand calculation (CLAIMS.yaml) against the worked solution of PROBLEM.yaml.
+
+    Every claimed quantity is ok, wrong, carried_forward (wrong only because an earlier
+    claimed number was) or wrong_shape; see docs/claims-format.md. Exits 0 when every
+    claim is ok, 1 otherwise, 2 for bad input.
+    """
+    from . import verify as vf
+
+    try:
+        p, _, tolerance, results = vf.verify(problem, claims)
+    except InputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(vf.to_json(results), indent=1))
+    else:
+        click.echo(vf.report(results, tolerance, p.digits, show_all))
+    sys.exit(0 if all(r.status == "ok" for r in results) else 1)
+
+
 def write_atomic(target, data):
     """Write bytes to ``target`` through a temporary file, so it is complete or absent."""
     target = Path(target)

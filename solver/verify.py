@@ -1,0 +1,627 @@
+"""Verify stage: check a hand calculation against the trace, and find errors carried forward.
+
+A claims file (docs/claims-format.md) is any subset of the trace, in the trace's own
+shape. Every claimed quantity gets one status:
+
+    ok               agrees with the true value, entry by entry, within the tolerance
+    wrong            does not agree
+    carried_forward  does not agree, but is exactly what follows from the claimant's own
+                     earlier wrong numbers: recomputed from the claimed values of its
+                     direct inputs (true values where an input was not claimed), it agrees
+                     within twice the tolerance (the claimant's inputs were themselves
+                     rounded), and at least one of those inputs is claimed and not ok
+    wrong_shape      written with the wrong shape (e.g. a batch's bias gradient written
+                     one column per sample); its value is never used downstream
+
+The direct inputs, per update u and layer l (samples as columns, see solver.trace):
+
+    W^l, b^l      W_new^l, b_new^l of update u-1 (given by the problem in update 1)
+    z^l           W^l, b^l, a^(l-1)               (a^0 is the update's input)
+    a^l           z^l
+    delta^L       z^L, a^L, target                (functions.output_delta)
+    delta^l       W^(l+1), delta^(l+1), z^l, a^l  (activation.backward)
+    grad_W^l      W^l, delta^l, a^(l-1)           (trace.weight_gradient)
+    grad_b^l      delta^l                         (R times the sum over samples)
+    W_new^l       W^l, grad_W^l                   (W - eta grad_W)
+    b_new^l       b^l, grad_b^l                   (b - eta grad_b; b if biases are frozen)
+    sample_losses z^L, a^L, target                (functions.output_loss)
+    loss          z^L, a^L, target, every W       (R sum of sample losses + penalty)
+    penalty       every W of the update
+    output        the last update's W_new, b_new and the prediction's input
+    class         output                          (trace.classify)
+
+Input, target and samples of an update, and a prediction's input, are given by the
+problem: they are ok or wrong, never carried forward.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .errors import InputError
+from .functions import LOSSES, make_activation, output_delta, output_loss
+from .spec import MAX_FILE_BYTES, _Checker, _kind, _Loader
+from .trace import classify, forward, penalty, weight_gradient
+
+STATUSES = ("ok", "wrong", "carried_forward", "wrong_shape")
+LAYER_QUANTITIES = ("W", "b", "z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new")
+UPDATE_QUANTITIES = ("samples", "input", "target", "loss", "sample_losses", "penalty")
+PREDICTION_QUANTITIES = ("input", "output", "class")
+#: quantities compared exactly (whole numbers), not within a tolerance
+EXACT = ("samples", "class")
+#: besides the tolerance, numbers may differ by this much relative (floating-point noise)
+ROUNDING = 1e-12
+
+
+# ---------------------------------------------------------------- reading the claims
+
+class Written(float):
+    """A number together with the text it was written as, e.g. Written(0.1626, "0.1626")."""
+
+    def __new__(cls, value, text):
+        self = super().__new__(cls, value)
+        self.text = text
+        return self
+
+
+def half_unit(text):
+    """Half a unit in the last digit written: how far a number may be from what it says.
+
+    >>> half_unit("0.1626"), half_unit("0"), half_unit("1e-3"), half_unit("-2.50E+2")
+    (5e-05, 0.5, 0.0005, 0.5)
+    """
+    m = re.fullmatch(r"[-+]?[0-9_]*(?:\.([0-9_]*))?(?:[eE]([-+]?[0-9]+))?", text.strip())
+    if not m:
+        return 0.5  # another way YAML writes whole numbers (0x1f, 1:30)
+    decimals = len((m.group(1) or "").replace("_", ""))
+    return 0.5 * 10.0 ** (int(m.group(2) or 0) - decimals)
+
+
+class _ClaimsLoader(_Loader):
+    """The problem files' YAML, but every number remembers the text it was written as."""
+
+
+def _written(loader, node):
+    value = (yaml.constructor.SafeConstructor.construct_yaml_float
+             if node.tag.endswith(":float") else
+             yaml.constructor.SafeConstructor.construct_yaml_int)(loader, node)
+    return Written(value, node.value)
+
+
+_ClaimsLoader.add_constructor("tag:yaml.org,2002:float", _written)
+_ClaimsLoader.add_constructor("tag:yaml.org,2002:int", _written)
+
+
+def read_claims(path):
+    """The YAML mapping in a claims file, numbers as :class:`Written`; InputError if unreadable."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(path, "", f"the file is larger than {MAX_FILE_BYTES:,} bytes")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "", "no such claims file") from None
+    except IsADirectoryError:
+        raise InputError(path, "", "expected a claims file, got a folder") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "", "the file is not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(path, "", f"cannot read the file ({e.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_ClaimsLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        raise InputError(path, where, f"YAML syntax error: {e.problem or e.context}") from None
+    except yaml.YAMLError as e:
+        raise InputError(path, "", f"YAML error: {e}") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "", f"expected a YAML mapping of keys (tolerance, updates, "
+                                   f"predictions), got {_kind(data)}")
+    return data
+
+
+@dataclass
+class Tolerance:
+    """How far a claimed number may be from the true one.
+
+    ``written`` (the default): half a unit in the last digit written, so 0.1626 accepts
+    0.16255..0.16265 and 0 accepts -0.5..0.5. Otherwise abs + rel * |true value|.
+
+    >>> Tolerance().bound(np.array(["0.1626"], dtype=object), np.array([0.16]))
+    array([5.e-05])
+    >>> Tolerance(False, 1e-4, 1e-3).bound(None, np.array([2.0])).tolist()
+    [0.0021]
+    """
+
+    written: bool = True
+    abs: float = 0.0
+    rel: float = 0.0
+
+    def bound(self, texts, reference):
+        if self.written:
+            return np.vectorize(half_unit, otypes=[float])(texts)
+        return self.abs + self.rel * np.abs(reference)
+
+    def __str__(self):
+        if self.written:
+            return "the digits written"
+        return " + ".join(([f"abs {self.abs:g}"] if self.abs else [])
+                          + ([f"rel {self.rel:g}"] if self.rel else [])) or "exact"
+
+
+@dataclass(frozen=True, order=True)
+class Key:
+    """Which quantity: update u (1-based) and layer l (1-based, None for the whole update),
+    or prediction j (1-based, then update and layer are None)."""
+
+    update: int | None
+    layer: int | None
+    quantity: str
+    prediction: int | None = None
+
+
+@dataclass
+class Claim:
+    key: Key
+    path: str            # key path in the claims file, e.g. updates[0].layers[1].z
+    raw: object          # as read (numbers as floats), for the report
+    values: np.ndarray | None
+    texts: np.ndarray | None
+
+
+def _numbers(c, v, key):
+    """A number or a rectangular (nested) list of numbers as (values, texts) arrays."""
+    if isinstance(v, Written):
+        if not math.isfinite(v):
+            c.fail(key, f"expected a finite number, got {v.text}")
+        return np.array(float(v)), np.array(v.text, dtype=object)
+    if isinstance(v, list):
+        if not v:
+            c.fail(key, "expected numbers, got an empty list")
+        parts = [_numbers(c, e, f"{key}[{i}]") for i, e in enumerate(v)]
+        shapes = [p[0].shape for p in parts]
+        if len(set(shapes)) > 1:
+            if any(s == () for s in shapes):
+                c.fail(key, "expected a list of numbers or a list of rows, got a list that mixes both")
+            c.fail(key, f"expected rows of equal lengths, got {', '.join(str(s[0]) for s in shapes)}")
+        if len(shapes[0]) > 1:
+            c.fail(key, "expected a number, a list of numbers or a list of rows, got lists nested deeper")
+        return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
+    c.fail(key, f"expected a number or a list of numbers, got {_kind(v)}")
+
+
+def _fit(values, texts, shape):
+    """(values, texts) in ``shape`` if written in an accepted way, else None.
+
+    A flat list is a column (or a row, for one unit); a vector may be a column or a row;
+    one number may be written bare or in brackets.
+
+    >>> _fit(np.array([1.0, 2.0]), np.array(["1", "2"], dtype=object), (2, 1))[0].tolist()
+    [[1.0], [2.0]]
+    >>> _fit(np.ones((2, 3)), np.ones((2, 3)), (3, 2)) is None
+    True
+    """
+    n = math.prod(shape)
+    same = values.shape == shape
+    flat = values.ndim <= 1 and values.size == n and (len(shape) < 2 or 1 in shape)
+    vector = len(shape) <= 1 and values.ndim == 2 and 1 in values.shape and values.size == n
+    if same or flat or vector:
+        return values.reshape(shape), texts.reshape(shape)
+    return None
+
+
+def _shape_text(shape):
+    """'3x2', '3 numbers' or 'one number'."""
+    if len(shape) == 0:
+        return "one number"
+    if len(shape) == 1:
+        return f"{shape[0]} number" + ("s" if shape[0] != 1 else "")
+    return "x".join(map(str, shape))
+
+
+# ---------------------------------------------------------------- the true values
+
+class Graph:
+    """The trace's quantities, their true values, direct inputs and recomputation."""
+
+    def __init__(self, problem, t):
+        self.p, self.t = problem, t
+        self.L, self.U = problem.L, len(t.updates)
+        self.acts = [make_activation(n, s) for n, s in problem.activations]
+        self.loss_fn = LOSSES[problem.loss]
+        self.has_b = problem.biases is not None
+
+    def true(self, k):
+        """The true value of ``k`` (None for the bias of a network without biases)."""
+        if k.prediction is not None:
+            pr = self.t.predictions[k.prediction - 1]
+            return {"input": pr.input, "output": pr.output, "class": np.array(pr.cls)}[k.quantity]
+        u = self.t.updates[k.update - 1]
+        if k.layer is None:
+            v = getattr(u, k.quantity)
+            return np.asarray(v, dtype=int if k.quantity == "samples" else float)
+        return getattr(u.layers[k.layer - 1], k.quantity)
+
+    def r(self, u):
+        """R: 1 for a sum over the update's samples, 1/n for a mean."""
+        return 1.0 / len(self.t.updates[u - 1].samples) if self.p.reduction == "mean" else 1.0
+
+    def inputs(self, k):
+        """The direct inputs of ``k`` (see the module docstring)."""
+        u, l, q = k.update, k.layer, k.quantity
+        if k.prediction is not None:
+            if q == "output":
+                return ([Key(self.U, m, "W_new") for m in range(1, self.L + 1)]
+                        + [Key(self.U, m, "b_new") for m in range(1, self.L + 1) if self.has_b]
+                        + [Key(None, None, "input", k.prediction)])
+            return [Key(None, None, "output", k.prediction)] if q == "class" else []
+        a_prev = Key(u, l - 1, "a") if l and l > 1 else Key(u, None, "input")
+        W, b, z, a, delta = (Key(u, l, n) for n in ("W", "b", "z", "a", "delta"))
+        out = [Key(u, self.L, "z"), Key(u, self.L, "a"), Key(u, None, "target")]
+        Ws = [Key(u, m, "W") for m in range(1, self.L + 1)]
+        return {
+            "W": [Key(u - 1, l, "W_new")] if u > 1 else [],
+            "b": [Key(u - 1, l, "b_new")] if u > 1 and self.has_b else [],
+            "z": [W, a_prev] + ([b] if self.has_b else []),
+            "a": [z],
+            "delta": out if l == self.L else [Key(u, l + 1, "W"), Key(u, l + 1, "delta"), z, a],
+            "grad_W": [W, delta, a_prev],
+            "grad_b": [delta] if self.has_b else [],
+            "W_new": [W, Key(u, l, "grad_W")],
+            "b_new": ([b] + ([Key(u, l, "grad_b")] if self.p.train_biases else [])) if self.has_b else [],
+            "sample_losses": out,
+            "loss": out + Ws,
+            "penalty": Ws,
+        }.get(q, [])
+
+    def compute(self, k, get):
+        """``k`` recomputed from its direct inputs, taking each input's value from ``get``."""
+        u, l, q, p = k.update, k.layer, k.quantity, self.p
+        if k.prediction is not None:
+            if q == "output":
+                Ws = [get(Key(self.U, m, "W_new")) for m in range(1, self.L + 1)]
+                bs = [get(Key(self.U, m, "b_new")) for m in range(1, self.L + 1)] if self.has_b else None
+                x = get(Key(None, None, "input", k.prediction))[:, None]
+                return forward(Ws, bs, self.acts, x)[1][-1][:, 0]
+            return np.array(classify(get(Key(None, None, "output", k.prediction))[:, None])[0])
+        k_ = lambda n, layer=l: get(Key(u, layer, n))  # noqa: E731
+        a_prev = (lambda: k_("a", l - 1)) if l and l > 1 else (lambda: get(Key(u, None, "input")))
+        if q in ("W", "b"):
+            return get(Key(u - 1, l, q + "_new"))
+        if q == "z":
+            b = [k_("b")] if self.has_b else None
+            return forward([k_("W")], b, [self.acts[l - 1]], a_prev())[0][0]
+        if q == "a":
+            return self.acts[l - 1].forward(k_("z"))
+        out = lambda: (k_("z", self.L), k_("a", self.L), get(Key(u, None, "target")))  # noqa: E731
+        Ws = lambda: [k_("W", m) for m in range(1, self.L + 1)]  # noqa: E731
+        if q == "delta":
+            if l == self.L:
+                return output_delta(self.acts[-1], self.loss_fn, *out())
+            return self.acts[l - 1].backward(k_("z"), k_("a"), k_("W", l + 1).T @ k_("delta", l + 1))
+        if q == "grad_W":
+            return weight_gradient(p, k_("W"), k_("delta"), a_prev(), self.r(u))
+        if q == "grad_b":
+            return self.r(u) * k_("delta").sum(axis=1)
+        if q == "W_new":
+            return k_("W") - p.learning_rate * k_("grad_W")
+        if q == "b_new":
+            return k_("b") - p.learning_rate * k_("grad_b") if p.train_biases else k_("b")
+        if q == "sample_losses":
+            return output_loss(self.acts[-1], self.loss_fn, *out())
+        if q == "penalty":
+            return np.array(penalty(Ws(), p.l1, p.l2))
+        if q == "loss":
+            return np.array(self.r(u) * float(output_loss(self.acts[-1], self.loss_fn, *out()).sum())
+                            + penalty(Ws(), p.l1, p.l2))
+        raise ValueError(f"{k} has no direct inputs")
+
+
+def order(k):
+    """Where ``k`` comes in the computation: every quantity after its direct inputs."""
+    if k.prediction is not None:
+        return (math.inf, k.prediction, PREDICTION_QUANTITIES.index(k.quantity))
+    q, l = k.quantity, k.layer or 0
+    if q in ("samples", "input", "target"):
+        stage = (0, 0, UPDATE_QUANTITIES.index(q))
+    elif q in ("W", "b", "z", "a"):
+        stage = (1, l, LAYER_QUANTITIES.index(q))
+    elif q in ("penalty", "sample_losses", "loss"):
+        stage = (2, 0, ("penalty", "sample_losses", "loss").index(q))
+    elif q in ("delta", "grad_W", "grad_b"):
+        stage = (3, -l, LAYER_QUANTITIES.index(q))
+    else:
+        stage = (4, l, LAYER_QUANTITIES.index(q))
+    return (k.update, *stage)
+
+
+# ---------------------------------------------------------------- parsing the claims
+
+def parse_claims(data, file, graph):
+    """(Tolerance, claims in computation order) from a claims mapping; InputError if bad."""
+    c = _Checker(file)
+    c.keys(data, "", ("tolerance", "updates", "predictions", "format", "problem"))
+    tolerance = _tolerance(c, data.get("tolerance", "written"))
+    claims = []
+
+    def claim(key, path, v):
+        if v is None:
+            claims.append(Claim(key, path, None, None, None))
+            return
+        values, texts = _numbers(c, v, path)
+        claims.append(Claim(key, path, values.tolist(), values, texts))
+
+    updates = data.get("updates") or []
+    if not isinstance(updates, list):
+        c.fail("updates", f"expected a list of updates, each {{index: 1, layers: [...]}}, got {_kind(updates)}")
+    seen = {}
+    for i, u in enumerate(updates):
+        ku = f"updates[{i}]"
+        c.keys(u, ku, ("index",) + UPDATE_QUANTITIES + ("layers",), required=("index",))
+        n = c.whole(u["index"], f"{ku}.index", 1)
+        if n > graph.U:
+            c.fail(f"{ku}.index", f"update {n} does not exist: the problem makes "
+                                  f"{graph.U} update{'s' if graph.U != 1 else ''}")
+        if n in seen:
+            c.fail(f"{ku}.index", f"update {n} is claimed twice (also {seen[n]})")
+        seen[n] = ku
+        for q in UPDATE_QUANTITIES:
+            if q in u:
+                claim(Key(n, None, q), f"{ku}.{q}", u[q])
+        layers = u.get("layers") or []
+        if not isinstance(layers, list):
+            c.fail(f"{ku}.layers", f"expected a list of layers, each {{layer: 1, z: ...}}, got {_kind(layers)}")
+        seen_l = {}
+        for j, s in enumerate(layers):
+            kl = f"{ku}.layers[{j}]"
+            c.keys(s, kl, ("layer",) + LAYER_QUANTITIES, required=("layer",))
+            l = c.whole(s["layer"], f"{kl}.layer", 1)
+            if l > graph.L:
+                c.fail(f"{kl}.layer", f"layer {l} does not exist: the network's layers are 1 to {graph.L}")
+            if l in seen_l:
+                c.fail(f"{kl}.layer", f"layer {l} is claimed twice in update {n} (also {seen_l[l]})")
+            seen_l[l] = kl
+            for q in LAYER_QUANTITIES:
+                if q in s:
+                    claim(Key(n, l, q), f"{kl}.{q}", s[q])
+
+    predictions = data.get("predictions") or []
+    if not isinstance(predictions, list):
+        c.fail("predictions", f"expected a list of predictions, each {{output: [...], class: 0}}, "
+                              f"got {_kind(predictions)}")
+    count = len(graph.t.predictions)
+    if len(predictions) > count:
+        c.fail(f"predictions[{count}]", f"prediction {count + 1} does not exist: the problem has "
+                                        f"{count} query point{'s' if count != 1 else ''} (predict)")
+    for j, pr in enumerate(predictions):
+        kp = f"predictions[{j}]"
+        if pr is None:
+            continue
+        c.keys(pr, kp, PREDICTION_QUANTITIES)
+        for q in PREDICTION_QUANTITIES:
+            if q in pr:
+                claim(Key(None, None, q, j + 1), f"{kp}.{q}", pr[q])
+    return tolerance, sorted(claims, key=lambda cl: order(cl.key))
+
+
+def _tolerance(c, v):
+    if v == "written":
+        return Tolerance()
+    if isinstance(v, dict):
+        c.keys(v, "tolerance", ("abs", "rel"))
+        if v:
+            return Tolerance(False, c.number(v.get("abs", 0), "tolerance.abs", low=0),
+                             c.number(v.get("rel", 0), "tolerance.rel", low=0))
+    c.fail("tolerance", f"expected written, {{abs: 1e-4}} or {{rel: 1e-3}}, got {_kind(v)}")
+
+
+# ---------------------------------------------------------------- checking
+
+@dataclass
+class Result:
+    """The verdict on one claimed quantity."""
+
+    key: Key
+    path: str
+    status: str
+    claimed: object
+    expected: object
+    claimed_texts: object = None
+    differ: list = field(default_factory=list)       # entries (0-based indices) that differ
+    expected_shape: tuple | None = None               # for wrong_shape
+    recomputed: object = None                         # for carried_forward
+    from_inputs: list = field(default_factory=list)   # the not-ok inputs it follows from
+
+    def to_json(self):
+        k = self.key
+        d = {"update": k.update, "layer": k.layer, "quantity": k.quantity, "status": self.status,
+             "claimed": self.claimed, "expected": _plain(self.expected), "key": self.path}
+        if k.prediction is not None:
+            d["prediction"] = k.prediction
+        if self.status == "wrong":
+            d["differ"] = self.differ
+        if self.status == "wrong_shape":
+            d["expected_shape"] = list(self.expected_shape)
+        if self.status == "carried_forward":
+            d["recomputed"] = _plain(self.recomputed)
+            d["from"] = [name(i) for i in self.from_inputs]
+        return d
+
+
+def _plain(v):
+    return None if v is None else np.asarray(v).tolist()
+
+
+def name(k):
+    """A quantity's name for people: 'z (update 1, layer 2)', 'class (prediction 1)'."""
+    if k.prediction is not None:
+        return f"{k.quantity} (prediction {k.prediction})"
+    return f"{k.quantity} (update {k.update}" + (f", layer {k.layer})" if k.layer else ")")
+
+
+def _differ(claimed, texts, reference, tolerance, k, slack=1.0):
+    """Boolean array: which entries of ``claimed`` are outside the tolerance of ``reference``."""
+    reference = np.asarray(reference, dtype=float)
+    if k.quantity in EXACT:
+        return claimed != reference
+    allowed = slack * tolerance.bound(texts, reference)
+    allowed = allowed + ROUNDING * np.maximum(np.abs(claimed), np.abs(reference))
+    return ~(np.abs(claimed - reference) <= allowed)
+
+
+def check(problem, t, tolerance, claims):
+    """Results for ``claims`` (in computation order) against the trace ``t`` of ``problem``.
+
+    >>> from solver.spec import load
+    >>> from solver.trace import trace
+    >>> p = load("problems/seed001_q1_sigmoid_sgd.yaml"); t = trace(p)
+    >>> c = Claim(Key(1, 2, "z"), "z", None, np.array([0.16495, 0.16495]),
+    ...           np.array(["0.16495", "0.16495"], dtype=object))
+    >>> [r.status for r in check(p, t, Tolerance(), [c])]
+    ['ok']
+    """
+    g = Graph(problem, t)
+    used, status, results = {}, {}, []
+
+    def get(k):
+        return used[k] if k in used else g.true(k)
+
+    for cl in claims:
+        k = cl.key
+        expected = g.true(k)
+        if cl.values is None or expected is None:
+            ok = cl.values is None and expected is None
+            shape = None if expected is None else np.shape(expected)
+            results.append(Result(k, cl.path, "ok" if ok else "wrong_shape", cl.raw, expected,
+                                  expected_shape=(shape if shape is not None else ())))
+            status[k] = results[-1].status
+            continue
+        fit = _fit(cl.values, cl.texts, np.shape(expected))
+        if fit is None:
+            results.append(Result(k, cl.path, "wrong_shape", cl.raw, expected,
+                                  expected_shape=np.shape(expected)))
+            status[k] = "wrong_shape"
+            continue
+        values, texts = fit
+        bad = _differ(values, texts, expected, tolerance, k)
+        claimed = values.astype(int) if k.quantity in EXACT and (values == values.round()).all() else values
+        result = Result(k, cl.path, "ok", claimed.tolist(), expected, texts)
+        if bad.any():
+            result.status = "wrong"
+            result.differ = [list(map(int, i)) for i in np.argwhere(bad)]
+            culprits = [i for i in g.inputs(k) if status.get(i) in ("wrong", "carried_forward")]
+            if culprits:
+                recomputed = np.reshape(g.compute(k, get), np.shape(expected))
+                if not _differ(values, texts, recomputed, tolerance, k, slack=2.0).any():
+                    result.status, result.recomputed, result.from_inputs = (
+                        "carried_forward", recomputed, culprits)
+        status[k] = result.status
+        used[k] = values
+        results.append(result)
+    return results
+
+
+def summary(results):
+    """Counts of each status, and the total.
+
+    >>> summary([])
+    {'ok': 0, 'wrong': 0, 'carried_forward': 0, 'wrong_shape': 0, 'total': 0}
+    """
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
+    counts["total"] = len(results)
+    return counts
+
+
+def verify(problem_path, claims_path):
+    """Load both files, trace the problem and check the claims: (problem, trace, tolerance, results).
+
+    Raises InputError for a bad problem file or a bad claims file.
+    """
+    from . import spec, trace as tr
+
+    problem = spec.load(problem_path)
+    t = tr.trace(problem)
+    tolerance, claims = parse_claims(read_claims(claims_path), claims_path, Graph(problem, t))
+    return problem, t, tolerance, check(problem, t, tolerance, claims)
+
+
+def to_json(results):
+    """The ``--json`` report: every result in computation order, and the summary."""
+    return {"results": [r.to_json() for r in results], "summary": summary(results)}
+
+
+# ---------------------------------------------------------------- the terminal report
+
+LABELS = {"ok": "ok", "wrong": "WRONG", "carried_forward": "carried forward", "wrong_shape": "wrong shape"}
+
+
+def _fmt(x, digits):
+    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+
+
+def _entry(index):
+    return "".join(f"[{i}]" for i in index)
+
+
+def _at(v, index):
+    return np.asarray(v)[tuple(index)].item() if index else np.asarray(v).item()
+
+
+def report(results, tolerance, digits=6, show_all=False):
+    """A readable report: one block per claim that is not ok, in the order of computation
+    (so the first error comes first), then a summary line."""
+    lines = []
+    for r in results:
+        if r.status == "ok" and not show_all:
+            continue
+        head = f"{name(r.key)}: {LABELS[r.status]}   [{r.path}]"
+        lines.append(head)
+        if r.status == "wrong":
+            n = int(np.size(r.expected))
+            lines.append(f"    {len(r.differ)} of {n} entr{'ies' if n != 1 else 'y'} differ"
+                         + (":" if n > 1 else ""))
+            for index in r.differ[:6]:
+                claimed = _at(r.claimed_texts, index)
+                lines.append(f"    {r.key.quantity}{_entry(index)}: claimed {claimed}, "
+                             f"correct {_fmt(_at(r.expected, index), digits)}")
+            if len(r.differ) > 6:
+                lines.append(f"    ... and {len(r.differ) - 6} more")
+        elif r.status == "carried_forward":
+            index = r.differ[0] if r.differ else []
+            lines.append(f"    follows from the claimed {', '.join(name(i) for i in r.from_inputs)}")
+            lines.append(f"    e.g. {r.key.quantity}{_entry(index)}: claimed {_at(r.claimed_texts, index)}, "
+                         f"which follows from those; correct {_fmt(_at(r.expected, index), digits)}")
+        elif r.status == "wrong_shape":
+            got = "null" if r.claimed is None else _shape_text(np.shape(r.claimed))
+            want = ("null (the network has no biases)" if r.expected is None
+                    else _shape_text(r.expected_shape))
+            lines.append(f"    expected {want}{_shape_hint(r)}, claimed {got}")
+    s = summary(results)
+    if lines:
+        lines.append("")
+    lines.append(f"{s['total']} claimed quantit{'ies' if s['total'] != 1 else 'y'} "
+                 f"(tolerance: {tolerance}): {s['ok']} ok, {s['wrong']} wrong, "
+                 f"{s['carried_forward']} carried forward, {s['wrong_shape']} wrong shape")
+    return "\n".join(lines)
+
+
+def _shape_hint(r):
+    """Why the expected shape is what it is, for the mistakes people make."""
+    q, shape = r.key.quantity, r.expected_shape
+    claimed = np.shape(r.claimed) if r.claimed is not None else None
+    if q in ("b", "grad_b", "b_new") and len(shape) == 1 and claimed and len(claimed) == 2 \
+            and claimed[0] == shape[0]:
+        return (" (one per unit: a batch's bias gradient is summed over its samples)"
+                if q != "b" else " (one per unit)")
+    if len(shape) == 2 and claimed == shape[::-1]:
+        return " (the claim looks transposed)"
+    if q in ("z", "a", "delta") and len(shape) == 2:
+        return f" ({shape[0]} units in layer {r.key.layer} x {shape[1]} sample{'s' if shape[1] != 1 else ''})"
+    if q in ("W", "grad_W", "W_new"):
+        return f" (units in layer {r.key.layer} x units in layer {r.key.layer - 1})"
+    return ""
