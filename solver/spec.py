@@ -247,7 +247,15 @@ class _Checker:
             v = [e[0] for e in v]  # written as a column [[..], [..]]
         if len(v) != n:
             self.fail(key, f"expected {n} numbers ({what}), got {len(v)}")
-        return np.array([self.number(e, f"{key}[{i}]") for i, e in enumerate(v)])
+        return self.numbers(v, key)
+
+    def numbers(self, v, key):
+        """A flat list of finite numbers as an array; the slow path names the bad entry."""
+        if set(map(type, v)) <= {int, float}:
+            arr = np.array(v, dtype=float)
+            if np.isfinite(arr).all():
+                return arr
+        return np.array([self.number(e, f"{key}[{i}]") for i, e in enumerate(v)], dtype=float)
 
     def matrix(self, v, key, rows, cols, what):
         """A rows x cols matrix as a list of rows; a flat list where rows or cols is 1."""
@@ -264,8 +272,7 @@ class _Checker:
             if v and any(len(r) != len(v[0]) for r in v):
                 got = f"{len(v)} rows of unequal lengths ({', '.join(str(len(r)) for r in v)})"
             self.fail(key, f"expected {shape}, got {got}")
-        return np.array([[self.number(e, f"{key}[{i}][{j}]") for j, e in enumerate(r)]
-                         for i, r in enumerate(v)], dtype=float).reshape(rows, cols)
+        return np.array([self.numbers(r, f"{key}[{i}]") for i, r in enumerate(v)]).reshape(rows, cols)
 
 
 def parse(data, file="<problem>"):
