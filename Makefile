@@ -15,4 +15,4 @@ test: setup
 	exit $$rc
 
 bench: setup
-	.venv/bin/python benchmarks/run.py
+	for b in benchmarks/*.py; do .venv/bin/python $$b || exit 1; done
