@@ -101,6 +101,13 @@ def test_yaml_syntax_error_names_the_line(problem_file):
     assert err.startswith(f"{path}: line 9, column ") and "YAML syntax error" in err
 
 
+def test_a_key_written_twice_is_an_error(problem_file):
+    path = problem_file(GOOD + "learning_rate: 2\n")
+    code, _, err = run_cli("check", path)
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"{path}: line 10, column 1: ") and "'learning_rate' is written twice (first on line 6)" in err
+
+
 def test_not_a_mapping(problem_file):
     code, _, err = run_cli("check", problem_file("- just\n- a list\n"))
     assert code == 2 and "expected a YAML mapping" in err
