@@ -8,8 +8,9 @@ shape. Every claimed quantity gets one status:
     carried_forward  does not agree, but is exactly what follows from the claimant's own
                      earlier wrong numbers: recomputed from the claimed values of its
                      direct inputs (true values where an input was not claimed), it agrees
-                     within twice the tolerance (the claimant's inputs were themselves
-                     rounded), and at least one of those inputs is claimed and not ok
+                     within the tolerance plus how far the recomputation moves when each
+                     claimed input moves within its own tolerance (the claimant rounded
+                     them), and at least one of those inputs is claimed and not ok
     wrong_shape      written with the wrong shape (e.g. a batch's bias gradient written
                      one column per sample); its value is never used downstream
 
@@ -260,10 +261,12 @@ class Graph:
                         + [Key(self.U, m, "b_new") for m in range(1, self.L + 1) if self.has_b]
                         + [Key(None, None, "input", k.prediction)])
             return [Key(None, None, "output", k.prediction)] if q == "class" else []
-        a_prev = Key(u, l - 1, "a") if l and l > 1 else Key(u, None, "input")
-        W, b, z, a, delta = (Key(u, l, n) for n in ("W", "b", "z", "a", "delta"))
         out = [Key(u, self.L, "z"), Key(u, self.L, "a"), Key(u, None, "target")]
         Ws = [Key(u, m, "W") for m in range(1, self.L + 1)]
+        if l is None:
+            return {"sample_losses": out, "loss": out + Ws, "penalty": Ws}.get(q, [])
+        a_prev = Key(u, l - 1, "a") if l > 1 else Key(u, None, "input")
+        W, b, z, a, delta = (Key(u, l, n) for n in ("W", "b", "z", "a", "delta"))
         return {
             "W": [Key(u - 1, l, "W_new")] if u > 1 else [],
             "b": [Key(u - 1, l, "b_new")] if u > 1 and self.has_b else [],
@@ -274,10 +277,7 @@ class Graph:
             "grad_b": [delta] if self.has_b else [],
             "W_new": [W, Key(u, l, "grad_W")],
             "b_new": ([b] + ([Key(u, l, "grad_b")] if self.p.train_biases else [])) if self.has_b else [],
-            "sample_losses": out,
-            "loss": out + Ws,
-            "penalty": Ws,
-        }.get(q, [])
+        }[q]
 
     def compute(self, k, get):
         """``k`` recomputed from its direct inputs, taking each input's value from ``get``."""
@@ -464,12 +464,13 @@ def name(k):
     return f"{k.quantity} (update {k.update}" + (f", layer {k.layer})" if k.layer else ")")
 
 
-def _differ(claimed, texts, reference, tolerance, k, slack=1.0):
-    """Boolean array: which entries of ``claimed`` are outside the tolerance of ``reference``."""
+def _differ(claimed, texts, reference, tolerance, k, spread=0.0):
+    """Boolean array: which entries of ``claimed`` are outside the tolerance (plus
+    ``spread``) of ``reference``."""
     reference = np.asarray(reference, dtype=float)
     if k.quantity in EXACT:
         return claimed != reference
-    allowed = slack * tolerance.bound(texts, reference)
+    allowed = tolerance.bound(texts, reference) + spread
     allowed = allowed + ROUNDING * np.maximum(np.abs(claimed), np.abs(reference))
     return ~(np.abs(claimed - reference) <= allowed)
 
@@ -489,7 +490,7 @@ def check(problem, t, tolerance, claims):
     used, status, results = {}, {}, []
 
     def get(k):
-        return used[k] if k in used else g.true(k)
+        return used[k][0] if k in used else g.true(k)
 
     for cl in claims:
         k = cl.key
@@ -516,14 +517,49 @@ def check(problem, t, tolerance, claims):
             result.differ = [list(map(int, i)) for i in np.argwhere(bad)]
             culprits = [i for i in g.inputs(k) if status.get(i) in ("wrong", "carried_forward")]
             if culprits:
-                recomputed = np.reshape(g.compute(k, get), np.shape(expected))
-                if not _differ(values, texts, recomputed, tolerance, k, slack=2.0).any():
+                recomputed, spread = _recompute(g, k, get, used, tolerance)
+                if not _differ(values, texts, recomputed, tolerance, k, spread).any():
                     result.status, result.recomputed, result.from_inputs = (
                         "carried_forward", recomputed, culprits)
         status[k] = result.status
-        used[k] = values
+        used[k] = (values, texts)
         results.append(result)
     return results
+
+
+#: how many input entries _recompute perturbs one at a time; beyond, random corners
+MAX_PERTURBED = 4096
+
+
+def _recompute(g, k, get, used, tolerance):
+    """``k`` recomputed from its inputs (claimed where claimed), and its spread: how far
+    it moves, to first order, when each claimed input entry moves within its own
+    tolerance (sum over entries of |f(x + h_j e_j) - f(x)|)."""
+    shape = np.shape(g.true(k))
+    base = np.reshape(g.compute(k, get), shape).astype(float)
+    if k.quantity in EXACT:
+        return base, 0.0
+    moves = []  # (input key, perturbed value)
+    for i in g.inputs(k):
+        if i in used and i.quantity not in EXACT:
+            x, texts = used[i]
+            h = np.broadcast_to(tolerance.bound(texts, x), x.shape)
+            moves += [(i, x, h, idx) for idx in np.ndindex(x.shape) if h[idx] > 0]
+    spread = np.zeros(shape)
+    if len(moves) > MAX_PERTURBED:  # large networks: random corners of the box instead
+        rng = np.random.default_rng(0)
+        keys = {m[0]: (m[1], m[2]) for m in moves}
+        for _ in range(32):
+            moved = {i: x + rng.choice([-1.0, 1.0], size=x.shape) * h for i, (x, h) in keys.items()}
+            y = np.reshape(g.compute(k, lambda j: moved[j] if j in moved else get(j)), shape)
+            spread = np.maximum(spread, np.abs(y - base))
+        return base, spread
+    for i, x, h, idx in moves:
+        moved = x.copy()
+        moved[idx] += h[idx]
+        y = np.reshape(g.compute(k, lambda j: moved if j == i else get(j)), shape)
+        spread = spread + np.abs(y - base)
+    return base, spread
 
 
 def summary(results):
@@ -569,7 +605,8 @@ def _entry(index):
 
 
 def _at(v, index):
-    return np.asarray(v)[tuple(index)].item() if index else np.asarray(v).item()
+    x = np.asarray(v)[tuple(index)]
+    return x.item() if isinstance(x, np.generic) or isinstance(x, np.ndarray) else x
 
 
 def report(results, tolerance, digits=6, show_all=False):
@@ -616,8 +653,9 @@ def _shape_hint(r):
     claimed = np.shape(r.claimed) if r.claimed is not None else None
     if q in ("b", "grad_b", "b_new") and len(shape) == 1 and claimed and len(claimed) == 2 \
             and claimed[0] == shape[0]:
-        return (" (one per unit: a batch's bias gradient is summed over its samples)"
-                if q != "b" else " (one per unit)")
+        return {"b": " (one per unit)",
+                "grad_b": " (one per unit: a batch's bias gradient is summed over its samples)",
+                "b_new": " (one per unit: b - eta grad_b, grad_b summed over the samples)"}[q]
     if len(shape) == 2 and claimed == shape[::-1]:
         return " (the claim looks transposed)"
     if q in ("z", "a", "delta") and len(shape) == 2:
