@@ -76,10 +76,12 @@ def check(paths, quiet):
 
     Exits 0 if every file is valid, 2 (with one message per bad file) otherwise.
     """
-    from . import spec
+    from . import graph
 
     def action(f):
-        p = spec.load(f)
+        kind, p = graph.load_any(f)
+        if kind == "graph":
+            return f"{f}: ok ({graph.summary(p)})"
         return f"{f}: ok ({'-'.join(map(str, p.sizes))}, {p.loss}, {p.update})"
 
     sys.exit(run_each(paths, action, quiet))
@@ -96,10 +98,13 @@ def trace(paths, out_dir, indent):
     With one problem file the JSON goes to standard output; with -o each problem's
     trace is written to FOLDER/<name>.json (folders of problems need -o).
     """
-    from . import spec, trace as tr
+    from . import graph, trace as tr
 
     def dump(f):
-        return json.dumps(tr.to_json(tr.trace(spec.load(f))), indent=indent)
+        kind, p = graph.load_any(f)
+        if kind == "graph":
+            return json.dumps(graph.to_json(graph.solve(p)), indent=indent)
+        return json.dumps(tr.to_json(tr.trace(p)), indent=indent)
 
     if out_dir is None:
         files = [Path(p) for p in paths]

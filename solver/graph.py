@@ -54,6 +54,27 @@ def is_graph_problem(data):
     return isinstance(data, dict) and "graph" in data
 
 
+def load_any(path):
+    """("graph", GraphProblem) or ("layered", Problem): any problem file, by its kind.
+
+    >>> load_any("problems/seed003_ex1_relu_boundary.yaml")[0]
+    'graph'
+    """
+    from . import spec
+    data = spec.read_yaml(path)
+    if is_graph_problem(data):
+        return "graph", parse(data, path)
+    return "layered", spec.parse(data, path)
+
+
+def summary(p):
+    """One line about a checked graph problem, for ``backprop check``."""
+    return (f"graph of {len(p.leaves)} leaves and {len(p.define)} definitions, "
+            f"{'numbers' if p.numeric else 'symbolic'}"
+            + (f", {len(p.derivatives)} derivatives" if p.derivatives else "")
+            + (", decision boundary" if p.boundary else ""))
+
+
 # --------------------------------------------------------------------------- spec
 
 @dataclass
@@ -288,7 +309,7 @@ def _sympy():
             return step(self.args[0])
 
         def _latex(self, printer):
-            return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+            return r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0])
 
     class sigmoid(sp.Function):
         """1 / (1 + e^-z), with derivative sigmoid (1 - sigmoid)."""
@@ -594,7 +615,7 @@ def local_derivative(g, child, var):
     d = _collapse(sp.diff(e, var))
     if child != LOSS_NAME and not e.is_Atom and d.has(e) and not e.is_Add:
         return d.subs(e, g.sym[child])
-    return sp.simplify(d)
+    return _simplify(d)
 
 
 def _collapse(e):
@@ -658,9 +679,11 @@ def backward(g, values, locs):
 
 
 def _simplify(e):
+    """The shortest of e, simplify(e) and its common factors taken out."""
     sp = _sympy()[0]
-    s = sp.factor_terms(sp.simplify(e))
-    return s if sp.count_ops(s) <= sp.count_ops(e) else e
+    s = sp.simplify(e)
+    s = min((e, s, sp.factor_terms(s)), key=sp.count_ops)
+    return s
 
 
 def paths(g, start):
@@ -878,7 +901,8 @@ def to_json(s):
     """The trace of a graph problem: {"format": 1, "values": {...}, "gradients": {...}}.
 
     ``formulas`` gives each derivative as SymPy text; ``updated`` the parameters after
-    one step when a learning rate is given.
+    one step when a learning rate is given; ``pieces`` the ReLU linear pieces (the
+    activation pattern, empty or not, the output on the piece) when a boundary is asked.
     """
     return {
         "format": 1,
@@ -886,6 +910,8 @@ def to_json(s):
         "gradients": {r.name: r.value for r in s.results if r.value is not None},
         "formulas": {r.name: str(r.total if r.total is not None else r.formula) for r in s.results},
         "updated": {r.name: r.new_value for r in s.results if r.new_value is not None},
+        "pieces": [{"number": pc.number, "active": pc.pattern, "empty": pc.empty,
+                    "output": None if pc.empty else str(pc.output)} for pc in s.pieces],
     }
 
 
