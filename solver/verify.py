@@ -539,7 +539,7 @@ def _recompute(g, k, get, used, tolerance):
     base = np.reshape(g.compute(k, get), shape).astype(float)
     if k.quantity in EXACT:
         return base, 0.0
-    moves = []  # (input key, perturbed value)
+    moves = []  # (input key, its claimed value, its tolerance, one entry)
     for i in g.inputs(k):
         if i in used and i.quantity not in EXACT:
             x, texts = used[i]
@@ -629,10 +629,13 @@ def report(results, tolerance, digits=6, show_all=False):
             if len(r.differ) > 6:
                 lines.append(f"    ... and {len(r.differ) - 6} more")
         elif r.status == "carried_forward":
-            index = r.differ[0] if r.differ else []
             lines.append(f"    follows from the claimed {', '.join(name(i) for i in r.from_inputs)}")
-            lines.append(f"    e.g. {r.key.quantity}{_entry(index)}: claimed {_at(r.claimed_texts, index)}, "
-                         f"which follows from those; correct {_fmt(_at(r.expected, index), digits)}")
+            for index in r.differ[:3]:
+                lines.append(f"    {r.key.quantity}{_entry(index)}: claimed {_at(r.claimed_texts, index)}, "
+                             f"from the claims {_fmt(_at(r.recomputed, index), digits)}, "
+                             f"correct {_fmt(_at(r.expected, index), digits)}")
+            if len(r.differ) > 3:
+                lines.append(f"    ... and {len(r.differ) - 3} more")
         elif r.status == "wrong_shape":
             got = "null" if r.claimed is None else _shape_text(np.shape(r.claimed))
             want = ("null (the network has no biases)" if r.expected is None

@@ -338,3 +338,27 @@ def test_missing_files_and_bad_problem_exit_2(claims_file, problem_file):
 def test_empty_claims_are_all_ok(claims_file):
     code, out, _ = run_cli("verify", Q1, claims_file("tolerance: written"))
     assert code == 0 and out.strip().startswith("0 claimed quantities")
+
+
+def test_carried_forward_across_updates_and_wrong_when_it_does_not_follow(problem_file, claims_file):
+    # z = W x + b, linear output, squared error, eta 1, two SGD updates:
+    # update 1 (x 1, y 0): z 0.5, delta 0.5, W_new 0, b_new -0.5; update 2 (x 2, y 1): z -0.5.
+    p = problem_file("""
+network: {sizes: [1, 1], activation: linear, weights: 0.5, biases: 0}
+loss: squared_error
+learning_rate: 1
+data: [{x: 1, y: 0}, {x: 2, y: 1}]
+""")
+    f = claims_file("""
+updates:
+  - index: 1
+    layers: [{layer: 1, z: 0.5, W_new: 0.1, b_new: -0.5}]     # W_new slipped: 0.5 - 0.5 = 0
+  - index: 2
+    layers: [{layer: 1, W: 0.1, b: -0.5, z: -0.3, a: 0.4}]    # W, z follow from it; a does not
+""")
+    code, results, summary = verify_json(p, f)
+    got = [(r["update"], r["quantity"], r["status"]) for r in results]
+    assert got == [(1, "z", "ok"), (1, "W_new", "wrong"), (1, "b_new", "ok"),
+                   (2, "W", "carried_forward"), (2, "b", "ok"), (2, "z", "carried_forward"),
+                   (2, "a", "wrong")]
+    assert code == 1
