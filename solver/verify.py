@@ -580,7 +580,11 @@ def verify(problem_path, claims_path):
     """
     from . import spec, trace as tr
 
-    problem = spec.load(problem_path)
+    data = spec.read_yaml(problem_path)
+    if "graph" in data:
+        raise InputError(problem_path, "graph", "verify checks layered-network problems "
+                                                "(network: ...) only; graph problems are not supported")
+    problem = spec.parse(data, problem_path)
     t = tr.trace(problem)
     tolerance, claims = parse_claims(read_claims(claims_path), claims_path, Graph(problem, t))
     return problem, t, tolerance, check(problem, t, tolerance, claims)
