@@ -154,6 +154,38 @@ def verify(problem, claims, as_json, show_all):
     sys.exit(0 if all(r.status == "ok" for r in results) else 1)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_dir", default="output", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for <name>.tex and <name>.pdf.")
+@click.option("--tex-only", is_flag=True, help="Write the .tex only; do not run pdflatex.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def solve(paths, out_dir, tex_only, quiet):
+    """Write the worked solution: OUTPUT/<name>.tex and OUTPUT/<name>.pdf.
+
+    Takes problem files or folders of them. A LaTeX error exits with code 2 and the
+    first error line of the log; no partial PDF is left in the output folder.
+    """
+    from . import graph, trace as tr, derive, render, compile as cp
+
+    def action(f):
+        kind, problem = graph.load_any(f)
+        if kind == "graph":
+            from . import graph_render
+            tex = graph_render.render(graph.solve(problem))
+        else:
+            tex = render.render(tr.trace(problem), derive.derive_problem(problem))
+        out = Path(out_dir)
+        tex_path = out / f"{Path(f).stem}.tex"
+        write_atomic(tex_path, tex.encode("utf-8"))
+        if tex_only:
+            return f"{f} -> {tex_path}"
+        pdf_path = cp.compile_pdf(tex, out / f"{Path(f).stem}.pdf", source_name=f)
+        return f"{f} -> {pdf_path}"
+
+    sys.exit(run_each(paths, action, quiet))
+
+
 def write_atomic(target, data):
     """Write bytes to ``target`` through a temporary file, so it is complete or absent."""
     target = Path(target)
