@@ -443,7 +443,7 @@ class Result:
              "claimed": self.claimed, "expected": _plain(self.expected), "key": self.path}
         if k.prediction is not None:
             d["prediction"] = k.prediction
-        if self.status == "wrong":
+        if self.status in ("wrong", "carried_forward"):
             d["differ"] = self.differ
         if self.status == "wrong_shape":
             d["expected_shape"] = list(self.expected_shape)
