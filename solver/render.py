@@ -62,8 +62,9 @@ def fmt(x, digits=6):
 
 _ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}", "<": r"\ensuremath{<}",
-    ">": r"\ensuremath{>}", "|": r"\ensuremath{|}", '"': "''", "\n": " ", "\r": " ",
+    "%": r"\%", "_": r"\texttt{\char95}", "^": r"\texttt{\char94}", "~": r"\texttt{\char126}",
+    "<": r"\ensuremath{<}", ">": r"\ensuremath{>}", "|": r"\ensuremath{|}",
+    '"': r"\texttt{\char34}", "\n": " ", "\r": " ",
     "\t": " ", "-": "-{}",
 }
 
@@ -86,8 +87,8 @@ def escape(text):
     r"""Plain text from a problem file, made safe for LaTeX: every special character is
     printed literally, nothing in it is ever run as a command.
 
-    >>> escape(r"\input{/etc/passwd} costs $5 & 10% ^_^")
-    '\\textbackslash{}input\\{/etc/passwd\\} costs \\$5 \\& 10\\% \\^{}\\_\\^{}'
+    >>> escape(r"\input{/etc/passwd} costs $5 & 10%")
+    '\\textbackslash{}input\\{/etc/passwd\\} costs \\$5 \\& 10\\%'
     """
     out = []
     for ch in str(text):
@@ -306,10 +307,13 @@ UPDATE_WORDS = {
 }
 
 
-def render(trace, derivations):
+def render(trace, derivations, annotate=None):
     """The worked solution of a traced problem as LaTeX source.
 
     ``derivations`` is ``solver.derive.derive_problem(problem)``: one entry per layer.
+    ``annotate``, if given, is called with the template's context just before the
+    template is filled, and may add to its LaTeX strings (``backprop verify --pdf``
+    puts claimed numbers beside the correct ones this way, see solver.verify).
     """
     p = trace.problem
     n = Notation(p.notation)
@@ -354,6 +358,8 @@ def render(trace, derivations):
     ctx["final"] = [{"l": l, "Wsym": n.W(l), "W": M(trace.weights[l - 1]), "bsym": n.b(l),
                      "b": None if trace.biases is None else M(trace.biases[l - 1])}
                     for l in range(1, L + 1)]
+    if annotate is not None:
+        annotate(ctx)
     return _env().get_template("solution.tex.j2").render(**ctx)
 
 
@@ -402,8 +408,9 @@ def _formulas(p, n, derivations):
         else:
             sym = dv["name"]
             form = (" written in terms of its own output" if dv["fprime_output_form"] else "")
+            f_def = "" if dv["f"].startswith(sym) else rf"{sym}({n.arg}) = {dv['f']}, \qquad "
             add(rf"Activation of {layers}: {escape(_act_name(a))}, and its derivative{form}:",
-                n.fill(rf"{sym}({n.arg}) = {dv['f']}, \qquad {sym}'({n.arg}) = {dv['fprime']}", arg=True))
+                n.fill(rf"{f_def}{sym}'({n.arg}) = {dv['fprime']}", arg=True))
     # the loss
     yh = n.unit("yhat_unit", "L", "i")
     add(rf"Loss of one sample, over the $C = {p.sizes[-1]}$ output units, and its gradient:",
@@ -534,17 +541,76 @@ def _loss_terms(p, act, z, a, y):
     return t if np.isfinite(t).all() else None
 
 
+#: width of a display line in cm (at \small), beyond which a chain of matrices is broken
+LINE_WIDTH = 13.5
+
+
+def width(a, digits=6, max_rows=MAX_ROWS, max_cols=MAX_COLS):
+    """Estimated printed width (cm, at \\small) of ``matrix(a, digits)``.
+
+    >>> round(width(np.array([[0.5, 1.0]])), 2)
+    1.78
+    """
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    rows, cols = _pick(a.shape[0], max_rows), _pick(a.shape[1], max_cols)
+    total = 0.4
+    for j in cols:
+        if j is None:
+            total += 0.5
+            continue
+        chars = max(len(fmt(a[i, j], digits).replace(r" \cdot 10^", "e")) for i in rows if i is not None)
+        total += chars * 0.17 + 0.35
+    return total
+
+
+def _chain(lhs, rel, formula, pieces, result, result_w, formula_w=3.0):
+    """Align lines ``lhs rel formula = pieces = result``, broken where too wide.
+
+    ``pieces`` is a list of (operator, matrix LaTeX, width); a line break never separates
+    an operator from its matrix.
+    """
+    lines = []
+    cur = f"{lhs} &{rel} {formula}" if formula else f"{lhs} &{rel}"
+    w = 1.5 + (formula_w if formula else 0)
+    if pieces:
+        total = sum(pw + 0.5 for _, _, pw in pieces)
+        if formula and w + total > LINE_WIDTH:
+            lines.append(cur)
+            cur, w = "&=", 1.0
+        else:
+            cur += " =" if formula else ""
+        for op, t, pw in pieces:
+            if w + pw > LINE_WIDTH and not cur.endswith("=") and not cur.endswith(r"\quad"):
+                lines.append(cur)
+                cur, w = r"&\quad", 1.5
+            cur += f" {op} {t}" if op else f" {t}"
+            w += pw + 0.5
+    if result is not None:
+        if (pieces or formula) and w + result_w > LINE_WIDTH:
+            lines.append(cur)
+            cur = f"&= {result}"
+        else:
+            cur += f" = {result}" if (pieces or formula) else f" {result}"
+    lines.append(cur)
+    return " \\\\\n".join(lines)
+
+
 def _update(p, n, d, u, acts, out_d):
-    """Everything shown for one update: forward, loss, backward, gradients, new parameters."""
+    """Everything shown for one update, as align lines: forward, loss, backward,
+    gradients, new parameters (numbers chopped by the noise rule of the module)."""
     L = p.L
-    M = lambda a: matrix(a, d)
     x = u.input
     ns = x.shape[1]
     r = 1.0 / ns if p.reduction == "mean" else 1.0
     layers = [None] + list(u.layers)
 
+    def mw(a):
+        return matrix(a, d), width(a, d)
+
     # ---- scales for the noise rule, forward then backward
-    a_val, a_scale = {0: x}, {0: np.abs(x)}
+    a_scale = {0: np.abs(x)}
     z_scale, fprime = {}, {}
     for l in range(1, L + 1):
         s = layers[l]
@@ -552,38 +618,41 @@ def _update(p, n, d, u, acts, out_d):
         z_scale[l] = zs
         if acts[l - 1].elementwise:
             fprime[l] = acts[l - 1].derivative(s.z, s.a)
-            # f(0) = 0 for these: a inherits the noise of z (to first order)
+            # f(0) = 0 for these: a inherits the rounding noise of z (to first order)
             zero_at_0 = acts[l - 1].name in ("tanh", "relu", "leaky_relu", "linear")
             a_scale[l] = np.abs(fprime[l]) * zs + (0 if zero_at_0 else np.abs(s.a))
         else:
-            a_scale[l] = np.ones_like(s.a)
-        a_val[l] = s.a
+            a_scale[l] = np.abs(s.a)
     d_scale = {L: np.abs(layers[L].delta)}
     for l in range(L - 1, 0, -1):
         d_scale[l] = (np.abs(layers[l + 1].W).T @ d_scale[l + 1]) * np.abs(fprime[l])
+    a_show = {0: x}
+    for l in range(1, L + 1):
+        a_show[l] = chop(layers[l].a, a_scale[l])
+    delta_show = {l: chop(layers[l].delta, d_scale[l]) for l in range(1, L + 1)}
 
-    forward, backward, grads, news = [], [], [], []
+    # ---- forward
+    forward = []
     for l in range(1, L + 1):
         s = layers[l]
-        z = chop(s.z, z_scale[l])
-        a = chop(s.a, a_scale[l]) if acts[l - 1].elementwise else s.a
-        name = acts[l - 1].name
-        fsym = {"sigmoid": r"\sigma", "tanh": r"\tanh", "softmax": r"\operatorname{softmax}",
-                "relu": r"\operatorname{ReLU}", "leaky_relu": r"\operatorname{LReLU}",
-                "linear": r"\operatorname{id}", "softplus": r"\operatorname{softplus}"}[name]
-        forward.append({
-            "l": l, "pre": n.pre(l), "act": n.act(l), "W": n.W(l), "b": n.b(l) if s.b is not None else None,
-            "prev": n.act(l - 1), "Wv": M(s.W), "prevv": M(a_val[l - 1] if l == 1 else chop(a_val[l - 1], a_scale[l - 1])),
-            "bv": None if s.b is None else M(s.b), "zv": M(z), "av": M(a), "f": fsym,
-            "big": max(s.W.shape) > MAX_COLS, "batch": ns > 1,
-        })
+        fsym = NAMES_TEX[acts[l - 1].name]
+        bias = f" + {n.b(l)}" if s.b is not None else ""
+        pieces = [("", *mw(s.W)), ("", *mw(a_show[l - 1]))]
+        if s.b is not None:
+            pieces.append(("+", *mw(s.b)))
+        zt, zw = mw(chop(s.z, z_scale[l]))
+        forward.append(_chain(n.pre(l), "=", rf"{n.W(l)}\, {n.act(l - 1)}{bias}", pieces, zt, zw))
+        at, aw = mw(a_show[l])
+        forward.append(_chain(n.act(l), "=", rf"{fsym}\big({n.pre(l)}\big)", [], at, aw, 2.0))
+
     # ---- loss
     outL = layers[L]
     terms = _loss_terms(p, acts[-1], outL.z, outL.a, u.target)
     loss_rows = []
     for k in range(ns):
         row = {"k": u.samples[k] + 1, "value": fmt(u.sample_losses[k], d), "terms": None}
-        if terms is not None and terms.shape[0] <= 8 and np.isclose(terms[:, k].sum(), u.sample_losses[k], rtol=1e-9, atol=1e-300):
+        if (terms is not None and 1 < terms.shape[0] <= 8
+                and np.isclose(terms[:, k].sum(), u.sample_losses[k], rtol=1e-9, atol=1e-300)):
             row["terms"] = " + ".join(("(" + fmt(t, d) + ")") if t < 0 else fmt(t, d) for t in terms[:, k])
         loss_rows.append(row)
     if len(loss_rows) > 12:
@@ -592,49 +661,77 @@ def _update(p, n, d, u, acts, out_d):
             "ns": ns, "reduction": p.reduction}
 
     # ---- backward
-    dL = outL.delta
-    kind = out_d["delta_kind"]
+    backward = []
     yv = u.target
-    out = {"delta": n.delta(L), "dv": M(dL), "kind": kind, "simplified": out_d["delta_simplified"],
-           "yhat": M(outL.a), "y": M(yv), "g": None, "fp": None, "plain": False}
-    if kind == "elementwise" and not out_d["delta_simplified"]:
+    kind = out_d["delta_kind"]
+    dt, dw = mw(delta_show[L])
+    plain = out_d["delta"] == "YH - YT" and (kind != "softmax_sum" or bool(
+        np.allclose(yv.sum(axis=0), 1.0, rtol=0, atol=1e-12)))
+    if plain:
+        backward.append(_chain(n.delta(L), "=", rf"{n.yhat} - {n.y}",
+                               [("", *mw(outL.a)), ("-", *mw(yv))], dt, dw, 1.5))
+    elif kind == "elementwise":
         g = LOSSES[p.loss].grad(outL.a, yv)
         fp = fprime[L]
-        if np.allclose(g * fp, dL, rtol=1e-9, atol=1e-300):
-            out["g"], out["fp"] = M(g), M(fp)
-    elif kind == "softmax_sum":
-        sy = yv.sum(axis=0)
-        out["plain"] = bool(np.allclose(sy, 1.0, rtol=0, atol=1e-12))
-    backward.append({"l": L, "output": out})
+        if np.allclose(g * fp, outL.delta, rtol=1e-9, atol=1e-300):
+            backward.append(_chain(
+                n.delta(L), "=", rf"\frac{{\partial {n.loss}}}{{\partial {n.yhat}}} {n.had} "
+                rf"f_L'\big({n.pre('L')}\big)", [("", *mw(g)), (n.had, *mw(fp))], dt, dw))
+        else:
+            backward.append(_chain(n.delta(L), "=", None, [], dt, dw))
+    else:
+        backward.append(_chain(n.delta(L), "=", None, [], dt, dw))
     for l in range(L - 1, 0, -1):
-        s, nxt = layers[l], layers[l + 1]
-        backward.append({"l": l, "output": None, "delta": n.delta(l), "next": n.delta(l + 1), "Wn": n.W(l + 1),
-                         "Wnt": M(nxt.W.T), "dnext": M(chop(nxt.delta, d_scale[l + 1])),
-                         "fp": M(fprime[l]), "dv": M(chop(s.delta, d_scale[l])), "pre": n.pre(l)})
+        nxt = layers[l + 1]
+        backward.append(_chain(
+            n.delta(l), "=", rf"\big({n.W(l + 1)}^{{\top}} {n.delta(l + 1)}\big) {n.had} f'\big({n.pre(l)}\big)",
+            [("", *mw(nxt.W.T)), ("", *mw(delta_show[l + 1])), (n.had, *mw(fprime[l]))],
+            *mw(delta_show[l]), 4.0))
+
     # ---- gradients and new parameters
+    grads, news = [], []
+    R = fmt(r, d) + r" \cdot" if r != 1 else ""
     for l in range(1, L + 1):
         s = layers[l]
-        prev = x if l == 1 else layers[l - 1].a
-        gW_scale = r * (d_scale[l] @ np.abs(prev).T) + p.l2 * np.abs(s.W) + p.l1
-        gb_scale = None if s.b is None else r * d_scale[l].sum(axis=1)
+        prev = a_show[l - 1]
+        gW_scale = r * (d_scale[l] @ np.abs(layers[l - 1].a if l > 1 else x).T) + p.l2 * np.abs(s.W) + p.l1
         gW = chop(s.grad_W, gW_scale)
-        grads.append({"l": l, "W": n.W(l), "b": n.b(l), "delta": n.delta(l), "prev": n.act(l - 1),
-                      "dv": M(chop(s.delta, d_scale[l])), "prevt": M(prev.T), "gW": M(gW),
-                      "gb": None if s.grad_b is None else M(chop(s.grad_b, gb_scale)),
-                      "l2": fmt(p.l2, d) if p.l2 else None, "l1": fmt(p.l1, d) if p.l1 else None,
-                      "Wv": M(s.W)})
+        reg_f, reg_p = "", []
+        if p.l2:
+            reg_f += rf" + {fmt(p.l2, d)}\, {n.W(l)}"
+            reg_p.append((rf"+ {fmt(p.l2, d)} \cdot", *mw(s.W)))
+        if p.l1:
+            reg_f += rf" + {fmt(p.l1, d)} \operatorname{{sign}}({n.W(l)})"
+            reg_p.append((rf"+ {fmt(p.l1, d)} \cdot", *mw(np.sign(s.W))))
+        R_f = r"\tfrac{1}{n}\, " if r != 1 else ""
+        grads.append(_chain(n.grad(n.W(l)), "=", rf"{R_f}{n.delta(l)} \big({n.act(l - 1)}\big)^{{\top}}{reg_f}",
+                            [(R, *mw(delta_show[l])), ("", *mw(prev.T))] + reg_p, *mw(gW), 3.5))
+        gb = None
+        if s.grad_b is not None:
+            gb_scale = r * d_scale[l].sum(axis=1)
+            gb = chop(s.grad_b, gb_scale)
+            formula = rf"{R_f}{n.delta(l)}\, \mathbf{{1}}" if ns > 1 else n.delta(l)
+            grads.append(_chain(n.grad(n.b(l)), "=", formula, [], *mw(gb), 2.0))
         W_new = chop(s.W_new, np.abs(s.W) + p.learning_rate * gW_scale)
-        b_new = None
+        eta = fmt(p.learning_rate, d) + r" \cdot"
+        news.append(_chain(n.W(l), r"\leftarrow", "", [("", *mw(s.W)), ("- " + eta, *mw(gW))],
+                           *mw(W_new), 0.0))
         if s.b_new is not None:
-            b_new = chop(s.b_new, np.abs(s.b) + (p.learning_rate * gb_scale if p.train_biases else 0))
-        news.append({"l": l, "W": n.W(l), "b": n.b(l), "Wv": M(s.W), "gW": M(gW), "Wn": M(W_new),
-                     "bv": None if s.b is None else M(s.b),
-                     "gb": None if s.grad_b is None else M(chop(s.grad_b, gb_scale)),
-                     "bn": None if b_new is None else M(b_new)})
-    return {"index": u.index, "samples": ", ".join(str(k + 1) for k in u.samples[:20])
-            + (", \\dots" if len(u.samples) > 20 else ""), "ns": ns, "x": M(x), "y": M(yv),
+            if p.train_biases:
+                b_new = chop(s.b_new, np.abs(s.b) + p.learning_rate * gb_scale)
+                news.append(_chain(n.b(l), r"\leftarrow", "", [("", *mw(s.b)), ("- " + eta, *mw(gb))],
+                                   *mw(b_new), 0.0))
+            else:
+                news.append(_chain(n.b(l), "=", None, [], *mw(s.b_new)) + r" \quad\text{(fixed)}")
+    samples = ", ".join(str(k + 1) for k in u.samples[:20]) + (", \\dots" if len(u.samples) > 20 else "")
+    return {"index": u.index, "samples": samples, "ns": ns, "x": matrix(x, d), "y": matrix(yv, d),
             "forward": forward, "loss": loss, "backward": backward, "grads": grads, "news": news,
-            "r": fmt(r, d) if r != 1 else None, "eta": fmt(p.learning_rate, d)}
+            "eta": fmt(p.learning_rate, d)}
+
+
+NAMES_TEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "softmax": r"\operatorname{softmax}",
+             "relu": r"\operatorname{ReLU}", "leaky_relu": r"\operatorname{LReLU}",
+             "linear": r"\operatorname{id}", "softplus": r"\operatorname{softplus}"}
 
 
 def _loss_table(trace, d):
