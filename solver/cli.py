@@ -133,7 +133,9 @@ def trace(paths, out_dir, indent):
 @click.argument("claims", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead.")
 @click.option("-a", "--all", "show_all", is_flag=True, help="List the claims that are ok too.")
-def verify(problem, claims, as_json, show_all):
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False),
+              help="Also write the worked solution with the claims beside the correct numbers.")
+def verify(problem, claims, as_json, show_all, pdf_path):
     """Check a hand calculation (CLAIMS.yaml) against the worked solution of PROBLEM.yaml.
 
     Every claimed quantity is ok, wrong, carried_forward (wrong only because an earlier
@@ -143,7 +145,14 @@ def verify(problem, claims, as_json, show_all):
     from . import verify as vf
 
     try:
-        p, _, tolerance, results = vf.verify(problem, claims)
+        p, t, tolerance, results = vf.verify(problem, claims)
+        if pdf_path:
+            from . import compile as cp
+            tex = vf.document(p, t, tolerance, results, Path(claims).name)
+            if pdf_path.endswith(".tex"):
+                write_atomic(pdf_path, tex.encode("utf-8"))
+            else:
+                cp.compile_pdf(tex, pdf_path, source_name=problem)
     except InputError as e:
         click.echo(str(e), err=True)
         sys.exit(2)

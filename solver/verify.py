@@ -670,3 +670,161 @@ def _shape_hint(r):
     if q in ("W", "grad_W", "W_new"):
         return f" (units in layer {r.key.layer} x units in layer {r.key.layer - 1})"
     return ""
+
+
+# ---------------------------------------------------------------- the document (--pdf)
+
+#: colours of the claims in the document (xcolor names; TikZ loads xcolor)
+COLOURS = {"ok": "green!45!black", "wrong": "red", "carried_forward": "orange!85!black",
+           "wrong_shape": "red"}
+#: largest claimed matrix shown entry by entry in the document
+MAX_SHOWN = 64
+
+
+def _cell(text, value, digits):
+    """A claimed number as LaTeX: as written, unless written with an exponent."""
+    from .render import fmt
+
+    return text if re.fullmatch(r"[-+]?[0-9]*\.?[0-9]*", text) and text not in ("", "-", "+") \
+        else fmt(value, digits)
+
+
+def claimed_tex(r, digits=6):
+    r"""The claimed value of result ``r`` as a LaTeX matrix, entries that differ coloured.
+
+    >>> r = Result(Key(1, 2, "z"), "z", "wrong", [[0.2], [0.1]], np.array([[0.2], [0.3]]),
+    ...            np.array([["0.2"], ["0.1"]], dtype=object), differ=[[1, 0]])
+    >>> claimed_tex(r)
+    '\\begin{bmatrix} 0.2 \\\\ \\textcolor{red}{0.1} \\end{bmatrix}'
+    """
+    if r.claimed is None:
+        return r"\text{null}"
+    if r.status == "wrong_shape":
+        values = np.asarray(r.claimed, dtype=float)
+        texts = np.vectorize(lambda v: f"{v:.{digits}g}", otypes=[object])(values)
+        bad = np.ones(values.shape, dtype=bool)
+    else:
+        values = np.asarray(r.claimed, dtype=float)
+        texts = np.asarray(r.claimed_texts, dtype=object)
+        bad = np.zeros(values.shape, dtype=bool)
+        for index in r.differ:
+            bad[tuple(index)] = True
+    colour = COLOURS[r.status]
+    if values.ndim == 0:
+        cell = _cell(texts.item(), values.item(), digits)
+        return rf"\textcolor{{{colour}}}{{{cell}}}" if bad.any() else cell
+    if values.size > MAX_SHOWN:
+        return rf"\text{{({values.size} numbers; {int(bad.sum())} differ)}}"
+    if values.ndim == 1:
+        values, texts, bad = values[:, None], texts[:, None], bad[:, None]
+    rows = []
+    for i in range(values.shape[0]):
+        cells = [_cell(texts[i, j], values[i, j], digits) for j in range(values.shape[1])]
+        rows.append(" & ".join(rf"\textcolor{{{colour}}}{{{c}}}" if bad[i, j] else c
+                               for j, c in enumerate(cells)))
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+
+def _note(r, digits):
+    """What the document writes beside the correct value: a tick, or the claim coloured."""
+    colour = COLOURS[r.status]
+    if r.status == "ok":
+        return rf"\ \textcolor{{{colour}}}{{\checkmark}}"
+    what = ("claimed (wrong)" if r.status == "wrong" else "claimed (carried forward)"
+            if r.status == "carried_forward" else f"claimed (wrong shape, expected {_shape_text(r.expected_shape)})")
+    return rf"\textcolor{{{colour}}}{{\text{{{what}:}}}}\ {claimed_tex(r, digits)}"
+
+
+def annotate(results, has_b, L, digits=6):
+    """A hook for solver.render.render: puts each claim beside the correct value it claims.
+
+    The document shows each of z, a, delta, the gradients and the new parameters as an
+    align line that ends with its value; the claim goes on the next line (a tick where
+    it is right). The loss and the predictions get it on the same line. A claim the
+    document does not show (W, b, the input, updates beyond display.full_updates) is
+    listed in the closing section only.
+    """
+    by = {r.key: r for r in results}
+
+    def note(r, inline):
+        if r.status == "ok":
+            return _note(r, digits)
+        return (r"\quad " if inline else "\\\\\n" + r"&\phantom{=}\ ") + _note(r, digits)
+
+    def lines(u, part, keys):
+        """Annotate the align lines u[part], one per key, in the document's order."""
+        shown = u.get(part)
+        if not isinstance(shown, list) or len(shown) != len(keys):
+            return
+        for j, k in enumerate(keys):
+            if k in by and isinstance(shown[j], str):
+                shown[j] += note(by[k], False)
+
+    def hook(ctx):
+        for u in ctx.get("updates", []):
+            i = u.get("index")
+            lines(u, "forward", [Key(i, l, q) for l in range(1, L + 1) for q in ("z", "a")])
+            lines(u, "backward", [Key(i, l, "delta") for l in range(L, 0, -1)])
+            lines(u, "grads", [Key(i, l, q) for l in range(1, L + 1)
+                               for q in (("grad_W", "grad_b") if has_b else ("grad_W",))])
+            lines(u, "news", [Key(i, l, q) for l in range(1, L + 1)
+                              for q in (("W_new", "b_new") if has_b else ("W_new",))])
+            loss, k = u.get("loss"), Key(i, None, "loss")
+            if isinstance(loss, dict) and k in by:
+                if loss.get("ns") == 1 and not loss.get("penalty") and loss.get("rows"):
+                    loss["rows"][0]["value"] += note(by[k], True)   # the one line shown
+                elif "total" in loss:
+                    loss["total"] += note(by[k], True)
+        for j, q in enumerate(ctx.get("predictions", []), start=1):
+            k = Key(None, None, "output", j)
+            if k in by and "yhat" in q:
+                q["yhat"] += note(by[k], True)
+            r = by.get(Key(None, None, "class", j))
+            if r is not None and "cls" in q:
+                q["cls"] = f"{q['cls']}" + (_note(r, digits) if r.status == "ok" else
+                                            rf"\ \textcolor{{{COLOURS[r.status]}}}{{(\text{{claimed }}{r.claimed})}}")
+    return hook
+
+
+def closing_section(results, tolerance, claims_name):
+    """LaTeX of the document's last section: the summary and every claim that is not ok."""
+    from .render import escape
+
+    s = summary(results)
+    legend = (rf"\textcolor{{{COLOURS['wrong']}}}{{wrong}}, "
+              rf"\textcolor{{{COLOURS['carried_forward']}}}{{carried forward}} (wrong only because an "
+              rf"earlier claimed number was), \textcolor{{{COLOURS['ok']}}}{{\checkmark}} right")
+    lines = [r"\section*{The claims checked}",
+             rf"The numbers of \texttt{{{escape(claims_name)}}} (tolerance: {escape(str(tolerance))}) "
+             rf"are shown beside the correct ones: {legend}.",
+             "",
+             rf"{s['total']} claimed quantities: {s['ok']} ok, {s['wrong']} wrong, "
+             rf"{s['carried_forward']} carried forward, {s['wrong_shape']} wrong shape."]
+    bad = [r for r in results if r.status != "ok"]
+    if bad:
+        lines.append(r"\begin{itemize}")
+        for r in bad:
+            label = {"wrong": "wrong", "carried_forward": "carried forward",
+                     "wrong_shape": "wrong shape"}[r.status]
+            detail = ""
+            if r.status == "wrong_shape":
+                got = "null" if r.claimed is None else _shape_text(np.shape(r.claimed))
+                want = "null" if r.expected is None else _shape_text(r.expected_shape)
+                detail = f": expected {want}{_shape_hint(r)}, claimed {got}"
+            elif r.status == "carried_forward":
+                detail = ": follows from the claimed " + ", ".join(name(i) for i in r.from_inputs)
+            else:
+                detail = f": {len(r.differ)} entr{'ies' if len(r.differ) != 1 else 'y'} differ"
+            lines.append(rf"\item \textcolor{{{COLOURS[r.status]}}}{{{label}}}: {escape(name(r.key) + detail)} "
+                         rf"(\texttt{{{escape(r.path)}}})")
+        lines.append(r"\end{itemize}")
+    return "\n".join(lines) + "\n"
+
+
+def document(problem, t, tolerance, results, claims_name):
+    """The worked solution as LaTeX, with the claims beside the correct numbers."""
+    from . import derive, render
+
+    tex = render.render(t, derive.derive_problem(problem), annotate=annotate(results, problem.biases is not None, problem.L, problem.digits))
+    end = tex.rindex(r"\end{document}")
+    return tex[:end] + closing_section(results, tolerance, claims_name) + tex[end:]

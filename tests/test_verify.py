@@ -364,3 +364,39 @@ updates:
                    (2, "W", "carried_forward"), (2, "b", "ok"), (2, "z", "carried_forward"),
                    (2, "a", "wrong")]
     assert code == 1
+
+
+# ---------------------------------------------------------------- the document
+
+def test_pdf_source_shows_claims_beside_the_correct_numbers(tmp_path):
+    # --pdf NAME.tex writes the LaTeX source: the seed's wrong delta^[3] entries in red,
+    # the per-sample bias gradients as wrong shapes, right numbers ticked.
+    tex_path = tmp_path / "q2b.tex"
+    code, out, err = run_cli("verify", Q2B, CLAIMS / "seed001_q2b.claims.yaml", "--pdf", tex_path)
+    assert code == 1 and "Traceback" not in err
+    tex = tex_path.read_text()
+    assert r"\textcolor{red}{\text{claimed (wrong):}}" in tex
+    assert r"\textcolor{red}{0.0236183}" in tex
+    assert r"claimed (wrong shape, expected 3 numbers)" in tex
+    assert r"\checkmark" in tex
+    assert r"\section*{The claims checked}" in tex
+    assert "16 ok, 1 wrong, 0 carried forward, 10 wrong shape" in tex
+
+
+def test_pdf_source_colours_carried_forward_apart(claims_file, tmp_path):
+    f = claims_file("updates: [{index: 1, layers: [{layer: 1, a: [0.594834, 0.549834, 0.549834]}, "
+                    "{layer: 2, z: [0.16945, 0.16945]}]}]")
+    tex_path = tmp_path / "q1.tex"
+    code, _, _ = run_cli("verify", Q1, f, "--pdf", tex_path)
+    tex = tex_path.read_text()
+    assert code == 1
+    assert r"\textcolor{red}{0.594834}" in tex
+    assert r"\textcolor{orange!85!black}{\text{claimed (carried forward):}}" in tex
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="pdflatex is not installed")
+def test_pdf_compiles(tmp_path):
+    pdf = tmp_path / "q3.pdf"
+    code, _, err = run_cli("verify", Q3, CLAIMS / "seed001_q3.claims.yaml", "--pdf", pdf)
+    assert code == 1 and err == ""
+    assert pdf.read_bytes().startswith(b"%PDF")
