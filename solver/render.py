@@ -343,8 +343,15 @@ def render(trace, derivations, annotate=None):
     ctx["figure"] = _figure(p, n, d)
 
     # ---- the updates
-    shown = trace.updates[:p.full_updates]
-    ctx["updates"] = [_update(p, n, d, u, acts, out_d) for u in shown]
+    W_scale = [np.abs(W) for W in p.weights]
+    b_scale = None if p.biases is None else [np.abs(b) for b in p.biases]
+    b_scale = b_scale or [None] * L
+    ctx["updates"] = []
+    for u in trace.updates:
+        sc = noise_scales(p, u, acts, W_scale, b_scale)
+        if len(ctx["updates"]) < p.full_updates:
+            ctx["updates"].append(_update(p, n, d, u, acts, out_d, sc))
+        W_scale, b_scale = sc["W_new"], sc["b_new"]
     ctx["n_updates"] = len(trace.updates)
     ctx["loss_table"], ctx["table_step"] = _loss_table(trace, d)
 
@@ -355,8 +362,8 @@ def render(trace, derivations, annotate=None):
     yh = n.unit("yhat_unit", "L", "1")
     ctx["class_rule"] = ("the output unit with the largest value (units counted from 0)" if p.sizes[-1] > 1
                          else rf"class 1 if ${yh} \ge 0.5$, class 0 otherwise")
-    ctx["final"] = [{"l": l, "Wsym": n.W(l), "W": M(trace.weights[l - 1]), "bsym": n.b(l),
-                     "b": None if trace.biases is None else M(trace.biases[l - 1])}
+    ctx["final"] = [{"l": l, "Wsym": n.W(l), "W": M(chop(trace.weights[l - 1], W_scale[l - 1])), "bsym": n.b(l),
+                     "b": None if trace.biases is None else M(chop(trace.biases[l - 1], b_scale[l - 1]))}
                     for l in range(1, L + 1)]
     if annotate is not None:
         annotate(ctx)
@@ -597,7 +604,47 @@ def _chain(lhs, rel, formula, pieces, result, result_w, formula_w=3.0):
     return " \\\\\n".join(lines)
 
 
-def _update(p, n, d, u, acts, out_d):
+def noise_scales(p, u, acts, W_scale, b_scale):
+    """The sizes of the terms behind every number of update ``u`` (see the module
+    docstring): carried forward through the layers, back through the deltas, and on to
+    the new parameters. ``W_scale``/``b_scale`` are those of the parameters before it;
+    the result holds those after it under "W_new"/"b_new"."""
+    L = p.L
+    x = u.input
+    r = 1.0 / x.shape[1] if p.reduction == "mean" else 1.0
+    layers = u.layers
+    a_scale, z_scale, fprime, d_scale = {0: np.abs(x)}, {}, {}, {}
+    for l in range(1, L + 1):
+        s = layers[l - 1]
+        zs = W_scale[l - 1] @ a_scale[l - 1] + (0 if s.b is None else b_scale[l - 1][:, None])
+        z_scale[l] = zs
+        if acts[l - 1].elementwise:
+            fprime[l] = acts[l - 1].derivative(s.z, s.a)
+            # f(0) = 0 for these: a inherits the rounding noise of z (to first order)
+            zero_at_0 = acts[l - 1].name in ("tanh", "relu", "leaky_relu", "linear")
+            a_scale[l] = np.abs(fprime[l]) * zs + (0 if zero_at_0 else np.abs(s.a))
+        else:
+            a_scale[l] = np.abs(s.a)
+    d_scale[L] = np.abs(layers[L - 1].delta)
+    for l in range(L - 1, 0, -1):
+        d_scale[l] = (W_scale[l].T @ d_scale[l + 1]) * np.abs(fprime[l])
+    gW, gb, W_new, b_new = [], [], [], []
+    for l in range(1, L + 1):
+        s = layers[l - 1]
+        g = r * (d_scale[l] @ a_scale[l - 1].T) + p.l2 * W_scale[l - 1] + p.l1
+        gW.append(g)
+        W_new.append(W_scale[l - 1] + p.learning_rate * g)
+        if s.b is None:
+            gb.append(None)
+            b_new.append(None)
+        else:
+            gb.append(r * d_scale[l].sum(axis=1))
+            b_new.append(b_scale[l - 1] + (p.learning_rate * gb[-1] if p.train_biases else 0))
+    return {"z": z_scale, "a": a_scale, "fprime": fprime, "delta": d_scale, "gW": gW, "gb": gb,
+            "W": W_scale, "b": b_scale, "W_new": W_new, "b_new": b_new}
+
+
+def _update(p, n, d, u, acts, out_d, scales):
     """Everything shown for one update, as align lines: forward, loss, backward,
     gradients, new parameters (numbers chopped by the noise rule of the module)."""
     L = p.L
@@ -609,23 +656,10 @@ def _update(p, n, d, u, acts, out_d):
     def mw(a):
         return matrix(a, d), width(a, d)
 
-    # ---- scales for the noise rule, forward then backward
-    a_scale = {0: np.abs(x)}
-    z_scale, fprime = {}, {}
-    for l in range(1, L + 1):
-        s = layers[l]
-        zs = np.abs(s.W) @ a_scale[l - 1] + (0 if s.b is None else np.abs(s.b)[:, None])
-        z_scale[l] = zs
-        if acts[l - 1].elementwise:
-            fprime[l] = acts[l - 1].derivative(s.z, s.a)
-            # f(0) = 0 for these: a inherits the rounding noise of z (to first order)
-            zero_at_0 = acts[l - 1].name in ("tanh", "relu", "leaky_relu", "linear")
-            a_scale[l] = np.abs(fprime[l]) * zs + (0 if zero_at_0 else np.abs(s.a))
-        else:
-            a_scale[l] = np.abs(s.a)
-    d_scale = {L: np.abs(layers[L].delta)}
-    for l in range(L - 1, 0, -1):
-        d_scale[l] = (np.abs(layers[l + 1].W).T @ d_scale[l + 1]) * np.abs(fprime[l])
+    sc = scales
+    fprime, z_scale, a_scale, d_scale = sc["fprime"], sc["z"], sc["a"], sc["delta"]
+    W_show = {l: chop(layers[l].W, sc["W"][l - 1]) for l in range(1, L + 1)}
+    b_show = {l: None if layers[l].b is None else chop(layers[l].b, sc["b"][l - 1]) for l in range(1, L + 1)}
     a_show = {0: x}
     for l in range(1, L + 1):
         a_show[l] = chop(layers[l].a, a_scale[l])
@@ -637,9 +671,9 @@ def _update(p, n, d, u, acts, out_d):
         s = layers[l]
         fsym = NAMES_TEX[acts[l - 1].name]
         bias = f" + {n.b(l)}" if s.b is not None else ""
-        pieces = [("", *mw(s.W)), ("", *mw(a_show[l - 1]))]
+        pieces = [("", *mw(W_show[l])), ("", *mw(a_show[l - 1]))]
         if s.b is not None:
-            pieces.append(("+", *mw(s.b)))
+            pieces.append(("+", *mw(b_show[l])))
         zt, zw = mw(chop(s.z, z_scale[l]))
         forward.append(_chain(n.pre(l), "=", rf"{n.W(l)}\, {n.act(l - 1)}{bias}", pieces, zt, zw))
         at, aw = mw(a_show[l])
@@ -685,7 +719,7 @@ def _update(p, n, d, u, acts, out_d):
         nxt = layers[l + 1]
         backward.append(_chain(
             n.delta(l), "=", rf"\big({n.W(l + 1)}^{{\top}} {n.delta(l + 1)}\big) {n.had} f'\big({n.pre(l)}\big)",
-            [("", *mw(nxt.W.T)), ("", *mw(delta_show[l + 1])), (n.had, *mw(fprime[l]))],
+            [("", *mw(W_show[l + 1].T)), ("", *mw(delta_show[l + 1])), (n.had, *mw(fprime[l]))],
             *mw(delta_show[l]), 4.0))
 
     # ---- gradients and new parameters
@@ -694,12 +728,12 @@ def _update(p, n, d, u, acts, out_d):
     for l in range(1, L + 1):
         s = layers[l]
         prev = a_show[l - 1]
-        gW_scale = r * (d_scale[l] @ np.abs(layers[l - 1].a if l > 1 else x).T) + p.l2 * np.abs(s.W) + p.l1
+        gW_scale = sc["gW"][l - 1]
         gW = chop(s.grad_W, gW_scale)
         reg_f, reg_p = "", []
         if p.l2:
             reg_f += rf" + {fmt(p.l2, d)}\, {n.W(l)}"
-            reg_p.append((rf"+ {fmt(p.l2, d)} \cdot", *mw(s.W)))
+            reg_p.append((rf"+ {fmt(p.l2, d)} \cdot", *mw(W_show[l])))
         if p.l1:
             reg_f += rf" + {fmt(p.l1, d)} \operatorname{{sign}}({n.W(l)})"
             reg_p.append((rf"+ {fmt(p.l1, d)} \cdot", *mw(np.sign(s.W))))
@@ -708,21 +742,21 @@ def _update(p, n, d, u, acts, out_d):
                             [(R, *mw(delta_show[l])), ("", *mw(prev.T))] + reg_p, *mw(gW), 3.5))
         gb = None
         if s.grad_b is not None:
-            gb_scale = r * d_scale[l].sum(axis=1)
+            gb_scale = sc["gb"][l - 1]
             gb = chop(s.grad_b, gb_scale)
             formula = rf"{R_f}{n.delta(l)}\, \mathbf{{1}}" if ns > 1 else n.delta(l)
             grads.append(_chain(n.grad(n.b(l)), "=", formula, [], *mw(gb), 2.0))
-        W_new = chop(s.W_new, np.abs(s.W) + p.learning_rate * gW_scale)
+        W_new = chop(s.W_new, sc["W_new"][l - 1])
         eta = fmt(p.learning_rate, d) + r" \cdot"
-        news.append(_chain(n.W(l), r"\leftarrow", "", [("", *mw(s.W)), ("- " + eta, *mw(gW))],
+        news.append(_chain(n.W(l), r"\leftarrow", "", [("", *mw(W_show[l])), ("- " + eta, *mw(gW))],
                            *mw(W_new), 0.0))
         if s.b_new is not None:
             if p.train_biases:
-                b_new = chop(s.b_new, np.abs(s.b) + p.learning_rate * gb_scale)
-                news.append(_chain(n.b(l), r"\leftarrow", "", [("", *mw(s.b)), ("- " + eta, *mw(gb))],
+                b_new = chop(s.b_new, sc["b_new"][l - 1])
+                news.append(_chain(n.b(l), r"\leftarrow", "", [("", *mw(b_show[l])), ("- " + eta, *mw(gb))],
                                    *mw(b_new), 0.0))
             else:
-                news.append(_chain(n.b(l), "=", None, [], *mw(s.b_new)) + r" \quad\text{(fixed)}")
+                news.append(_chain(n.b(l), "=", None, [], *mw(b_show[l])) + r" \quad\text{(fixed)}")
     samples = ", ".join(str(k + 1) for k in u.samples[:20]) + (", \\dots" if len(u.samples) > 20 else "")
     return {"index": u.index, "samples": samples, "ns": ns, "x": matrix(x, d), "y": matrix(yv, d),
             "forward": forward, "loss": loss, "backward": backward, "grads": grads, "news": news,
