@@ -336,8 +336,8 @@ class _Expr:
         sp, relu, sigmoid, _ = _sympy()
         self.vectors = {n: (sp.Integer(s) if isinstance(s, int) else sp.Symbol(s, integer=True, positive=True))
                         for n, s in vectors.items()}
-        self.bases = {n: sp.IndexedBase(n) for n in vectors}
-        self.scalars = {n: sp.Symbol(n) for n in scalars}
+        self.bases = {n: sp.IndexedBase(n, real=True) for n in vectors}
+        self.scalars = {n: sp.Symbol(n, real=True) for n in scalars}
 
         def max_(*args):
             if len(args) == 2 and 0 in args:
@@ -464,7 +464,7 @@ def build(p):
     leaves = list(p.leaves)
     ex = _Expr(p.vectors, leaves + list(p.define))
     sym = {n: ex.bases.get(n, ex.scalars.get(n)) for n in leaves + list(p.define)}
-    sym[LOSS_NAME] = sp.Symbol(LOSS_NAME)
+    sym[LOSS_NAME] = sp.Symbol(LOSS_NAME, real=True)
     expr, known = {}, set(leaves)
     for n, text in p.define.items():
         expr[n] = ex.parse(text, known)
@@ -565,7 +565,7 @@ def solve(p):
 
     >>> s = solve(load("problems/seed003_ex4_shared_parameters.yaml"))
     >>> [round(r.value, 6) for r in s.results]
-    [-3.380281, 2.731245, 0.375924]
+    [-4.044541, 7.873808, 0.45512]
     """
     g = build(p)
     values = evaluate(g) if p.numeric else {}
@@ -585,22 +585,39 @@ def evaluate(g):
     >>> evaluate(g)["y"]
     0.0
     """
-    sp = _sympy()[0]
     values = dict(g.problem.leaves)
     for n in g.order:
         if n in g.expr:
-            values[n] = _number(g, g.expr[n].xreplace({g.sym[m]: sp.Float(values[m], 30) for m in g.parents[n]}), n)
+            values[n] = value_of(g, g.expr[n], values, n)
     return values
 
 
-def _number(g, e, key):
+def _float_sigmoid(z):
+    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+
+#: how lambdify computes the three functions of our own, in floats
+_FLOAT_FUNCTIONS = {"relu": lambda z: max(z, 0.0), "step": lambda z: 1.0 if z > 0 else 0.0,
+                    "sigmoid": _float_sigmoid}
+
+
+def value_of(g, e, values, key):
+    """The float value of expression e at the nodes' values (math functions, in doubles).
+
+    An overflow, a logarithm of a negative number or a division by zero is an input
+    error at the key of the node that ``key`` names.
+    """
+    sp = _sympy()[0]
+    names = sorted({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)})
     try:
-        v = float(e.evalf(30))
-    except (TypeError, ValueError):
+        f = sp.lambdify([g.sym[n] for n in names], e, modules=[_FLOAT_FUNCTIONS, "math"])
+        v = float(f(*[values[n] for n in names]))
+    except (OverflowError, ValueError, ZeroDivisionError, TypeError):
         v = float("nan")
     if not math.isfinite(v):
         raise InputError(g.problem.file, f"graph.define.{key}" if key != LOSS_NAME else "graph.loss",
-                         f"the value is not a finite number ({e}) with the numbers given")
+                         "the value is not a finite number with the numbers given (overflow, "
+                         "a logarithm of a number <= 0 or a division by zero)")
     return v
 
 
@@ -655,7 +672,7 @@ def backward(g, values, locs):
             above.add(n)
     active = below & above
     adj, adj_value, steps = {LOSS_NAME: sp.Integer(1)}, {LOSS_NAME: 1.0}, []
-    subs = {g.sym[m]: sp.Float(v, 30) for m, v in values.items()} if values else None
+
     vector_vars = {node_of(d): variable(g, d) for d in g.problem.derivatives if "[" in d}
     for n in reversed(g.order[:-1]):
         if n not in active:
@@ -666,7 +683,7 @@ def backward(g, values, locs):
             if c not in active:
                 continue
             f = local_derivative(g, c, var)
-            v = _number(g, f.xreplace(subs), c) if subs is not None else None
+            v = value_of(g, f, values, c) if values else None
             locs[(c, n)] = (f, v)
             terms.append((c, f, v))
             total += adj[c] * f
@@ -681,9 +698,10 @@ def backward(g, values, locs):
 def _simplify(e):
     """The shortest of e, simplify(e) and its common factors taken out."""
     sp = _sympy()[0]
+    if sp.count_ops(e) > 60:  # simplify costs too much on long expressions
+        return e
     s = sp.simplify(e)
-    s = min((e, s, sp.factor_terms(s)), key=sp.count_ops)
-    return s
+    return min((e, s, sp.factor_terms(s)), key=sp.count_ops)
 
 
 def paths(g, start):
@@ -745,9 +763,11 @@ def _closed(g, formula):
     sp = _sympy()[0]
     e = formula
     for n in reversed(g.order):
-        if n in g.expr and n != LOSS_NAME:
-            e = e.subs(g.sym[n], g.expr[n]) if not isinstance(g.sym[n], sp.IndexedBase) else e
-    if e == formula or sp.count_ops(e) > 80:
+        if n in g.expr and n != LOSS_NAME and not isinstance(g.sym[n], sp.IndexedBase):
+            e = e.subs(g.sym[n], g.expr[n])
+            if sp.count_ops(e) > 80:
+                return None
+    if e == formula:
         return None
     s = _simplify(e)
     return s if sp.count_ops(s) <= 60 else None
@@ -764,7 +784,7 @@ def per_sample(g, e, k):
                 if ix.base == s:
                     rep[ix] = s[(*ix.indices, k)]
         else:
-            rep[s] = sp.IndexedBase(n)[k]
+            rep[s] = sp.IndexedBase(n, real=True)[k]
     return e.xreplace(rep)
 
 

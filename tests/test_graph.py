@@ -1,0 +1,262 @@
+"""Graph problems (issue 5): networks written as equations, seed 003 exercises 1 to 4."""
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+from solver import graph as G
+from solver import spec, trace as tr
+from solver.cli import main
+from solver.compile import compile_pdf
+from solver.graph_render import render
+
+from conftest import PROBLEMS, run_cli
+
+EX1 = PROBLEMS / "seed003_ex1_relu_boundary.yaml"
+EX2 = PROBLEMS / "seed003_ex2_logcosh.yaml"
+EX3 = PROBLEMS / "seed003_ex3_tanh_multilayer.yaml"
+EX4 = PROBLEMS / "seed003_ex4_shared_parameters.yaml"
+
+
+def loss_at(problem, **changes):
+    """E with some inputs, targets or parameters changed."""
+    p = dataclasses.replace(problem, **{
+        part: {n: changes.get(n, v) for n, v in getattr(problem, part).items()}
+        for part in ("inputs", "targets", "parameters")})
+    return G.evaluate(G.build(p))[G.LOSS_NAME]
+
+
+def finite_difference(problem, name, h=1e-6):
+    v = problem.leaves[name]
+    return (loss_at(problem, **{name: v + h}) - loss_at(problem, **{name: v - h})) / (2 * h)
+
+
+MIXED = {"graph": {
+    "inputs": {"x1": 0.7, "x2": -1.3}, "targets": {"t": 0.25},
+    "parameters": {"u": 0.4, "v": -0.8, "b": 0.1, "c": 1.5},
+    "define": {"h1": "sigmoid(u*x1 + v*x2 + b)", "h2": "relu(c*x1 - v)",
+               "h3": "log(1 + exp(h1*h2))", "h4": "tanh(u*h3) + 0.5*h1**2",
+               "y": "sqrt(1 + h4**2) - Abs(v)*h2"},
+    "loss": "log(cosh(y - t)) + (y - t)**2",
+    "derivatives": ["u", "v", "b", "c", "x1", "x2"]}}
+
+
+@pytest.mark.parametrize("source", [EX3, EX4, "mixed"])
+def test_gradients_agree_with_finite_differences(source):
+    p = G.parse(MIXED) if source == "mixed" else G.load(source)
+    s = G.solve(p)
+    leaves = [r for r in s.results if r.name in p.leaves]
+    assert leaves
+    for r in leaves:
+        fd = finite_difference(p, r.name)
+        assert r.value == pytest.approx(fd, rel=1e-6, abs=1e-8), r.name
+    for name in p.parameters:
+        if name not in p.derivatives:
+            continue
+        assert dict(G.to_json(s)["gradients"])[name] == pytest.approx(finite_difference(p, name), rel=1e-6)
+
+
+def test_backward_pass_computes_each_node_once_in_reverse_order():
+    s = G.solve(G.load(EX3))
+    nodes = [st.node for st in s.steps]
+    assert len(nodes) == len(set(nodes))
+    order = s.graph.order
+    assert nodes == sorted(nodes, key=order.index, reverse=True)
+    # a3 gathers the two paths through z5 and z6 in one step (the seed's sum over layer 2)
+    a3 = next(st for st in s.steps if st.node == "a3")
+    assert [c for c, _, _ in a3.terms] == ["z5", "z6"]
+    assert [len(path) for path in s.results[0].paths] == [7, 7]
+
+
+def test_logcosh_symbolic_result_equals_the_seeds():
+    """Seed 003 exercise 2 (c): dE/dw_i = 1/N sum_k tanh(y_k - t_k) x_i^(k)."""
+    s = G.solve(G.load(EX2))
+    r = next(r for r in s.results if r.name == "w[i]")
+    x, y, t = (sp.IndexedBase(n, real=True) for n in "xyt")
+    i, k = sp.Symbol("i", integer=True), sp.Symbol("k", integer=True)
+    N = sp.Symbol("N", integer=True, positive=True)
+    seed = sp.Sum(sp.tanh(y[k] - t[k]) * x[i, k], (k, 1, N)) / N
+    assert sp.simplify(r.total - seed) == 0
+    # (a): dE/dy = tanh(y - t) for one sample
+    dy = next(r for r in s.results if r.name == "y")
+    assert sp.simplify(dy.formula - sp.tanh(sp.Symbol("y", real=True) - sp.Symbol("t", real=True))) == 0
+
+
+def test_logcosh_result_on_three_samples_equals_direct_differentiation():
+    """The same with N = 3, d = 2 written out: differentiate E directly and compare."""
+    s = G.solve(G.load(EX2))
+    r = next(r for r in s.results if r.name == "w[i]")
+    N, d = 3, 2
+    w = sp.symbols("w1:3")
+    X = [[sp.Symbol(f"x{j}_{n}") for n in range(1, N + 1)] for j in range(1, d + 1)]
+    T = sp.symbols("t1:4")
+    E = sum(sp.log(sp.cosh(sum(w[j] * X[j][n] for j in range(d)) - T[n])) for n in range(N)) / N
+    xb, yb, tb = (sp.IndexedBase(n, real=True) for n in "xyt")
+    i = sp.Symbol("i", integer=True)
+    for comp in range(d):
+        ours = r.total.subs({sp.Symbol("N", integer=True, positive=True): N, i: comp + 1}).doit()
+        ours = ours.replace(lambda e: isinstance(e, sp.Indexed) and e.base == yb,
+                            lambda e: sum(w[j] * X[j][int(e.indices[0]) - 1] for j in range(d)))
+        ours = ours.replace(lambda e: isinstance(e, sp.Indexed) and e.base == tb,
+                            lambda e: T[int(e.indices[0]) - 1])
+        ours = ours.replace(lambda e: isinstance(e, sp.Indexed) and e.base == xb,
+                            lambda e: X[int(e.indices[0]) - 1][int(e.indices[1]) - 1])
+        direct = sp.diff(E, w[comp])
+        rng = np.random.default_rng(comp)
+        for _ in range(3):
+            at = {v: sp.Float(rng.uniform(-1, 1)) for v in direct.free_symbols | ours.free_symbols}
+            assert float(ours.xreplace(at)) == pytest.approx(float(direct.xreplace(at)), rel=1e-12)
+        assert ours.free_symbols == direct.free_symbols
+
+
+def test_shared_parameter_result_follows_the_multivariate_chain_rule():
+    """Seed 003 exercise 4 (d): dE/dv = dE/dw13 dw13/dv + dE/dw24 dw24/dv."""
+    p = G.load(EX4)
+    s = G.solve(p)
+    g = {r.name: r.value for r in s.results}
+    v = p.parameters["v"]
+    dw13 = math.exp(v) / (1 + math.exp(v))        # the seed's formulas
+    dw24 = math.exp(-v) / (1 + math.exp(-v))
+    assert g["v"] == pytest.approx(g["w13"] * dw13 + g["w24"] * dw24, rel=1e-12)
+    # (b): dE/dw13 = 2 (y - t) * 1 * z3 * x1, at the numbers
+    val = s.values
+    assert g["w13"] == pytest.approx(2 * (val["y"] - val["t"]) * val["z3"] * val["x1"], rel=1e-12)
+    # the same identity symbolically, without numbers
+    q = dataclasses.replace(p, inputs={"x1": None, "x2": None}, targets={"t": None},
+                            parameters={"v": None})
+    f = {r.name: r.closed if r.closed is not None else r.formula for r in G.solve(q).results}
+    vs = sp.Symbol("v", real=True)
+    chain = f["w13"] * sp.diff(sp.log(1 + sp.exp(vs)), vs) + f["w24"] * sp.diff(-sp.log(1 + sp.exp(-vs)), vs)
+    assert sp.simplify(f["v"] - chain) == 0
+
+
+def test_relu_pieces_match_the_seed_sketch():
+    """Seed 003 exercise 1: 8 patterns in the seed's order, (2) and (7) empty."""
+    s = G.solve(G.load(EX1))
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    assert [pc.conditions for pc in s.pieces] == [[x1, x2, x1 + x2]] * 8
+    ge = [[True, True, True], [True, True, False], [True, False, True], [True, False, False],
+          [False, True, True], [False, True, False], [False, False, True], [False, False, False]]
+    assert [pc.pattern for pc in s.pieces] == ge
+    assert [pc.number for pc in s.pieces if pc.empty] == [2, 7]
+    outputs = {pc.number: pc.output for pc in s.pieces if not pc.empty}
+    assert outputs == {1: 1, 3: 1 + x2, 4: 1 - x1, 5: 1 + x1, 6: 1 - x2, 8: 1}
+    # the boundary: x2 = -1 for x1 >= 1 in (3), x1 = 1 for x2 <= -1 in (4), mirrored in (5), (6)
+    seg = {pc.number: sorted(pc.boundary) for pc in s.pieces if pc.boundary}
+    assert set(seg) == {3, 4, 5, 6}
+    assert all(abs(b[1] + 1) < 1e-9 for b in seg[3]) and min(b[0] for b in seg[3]) == pytest.approx(1)
+    assert all(abs(b[0] - 1) < 1e-9 for b in seg[4]) and max(b[1] for b in seg[4]) == pytest.approx(-1)
+
+
+@pytest.mark.parametrize("name,first_sample_only", [
+    ("seed001_q1_sigmoid_sgd.yaml", False),
+    ("seed001_q2a_tanh_sgd.yaml", False),
+    ("seed001_q3_softmax_ce_batch.yaml", True),
+    ("seed004_4_5_1_sigmoid.yaml", False),
+])
+def test_layered_problem_solved_as_graph_gives_the_engines_numbers(name, first_sample_only):
+    p = spec.load(PROBLEMS / name)
+    if first_sample_only or p.update != "sgd":
+        p = dataclasses.replace(p, X=p.X[:, :1], Y=p.Y[:, :1], update="sgd", reduction="sum",
+                                steps=1, targets_given_as_class=[])
+    u = tr.trace(p).updates[0]
+    s = G.solve(G.parse(G.from_layered(p), p.file))
+    grads = {r.name: r.value for r in s.results}
+    new = {r.name: r.new_value for r in s.results}
+    assert s.values[G.LOSS_NAME] == pytest.approx(u.loss, rel=1e-12)
+    for layer in u.layers:
+        l = layer.layer
+        for j, i in np.ndindex(*layer.grad_W.shape):
+            assert grads[f"w{l}_{j + 1}_{i + 1}"] == pytest.approx(layer.grad_W[j, i], rel=1e-9, abs=1e-14)
+            assert new[f"w{l}_{j + 1}_{i + 1}"] == pytest.approx(layer.W_new[j, i], rel=1e-9, abs=1e-14)
+        if layer.grad_b is not None and p.train_biases:
+            for j in range(layer.grad_b.shape[0]):
+                assert grads[f"b{l}_{j + 1}"] == pytest.approx(layer.grad_b[j], rel=1e-9, abs=1e-14)
+
+
+def test_trace_command_prints_values_and_gradients():
+    code, out, err = run_cli("trace", EX4)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["format"] == 1
+    assert set(data["gradients"]) == {"w13", "w24", "v"}
+    assert data["values"]["E"] == pytest.approx(4.310145704444137)
+    assert data["updated"]["v"] == pytest.approx(0.5 - 0.1 * data["gradients"]["v"])
+
+
+def test_check_accepts_graph_problems():
+    code, out, err = run_cli("check", EX1, EX2, EX3, EX4)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("path", [EX1, EX2, EX3, EX4])
+def test_seed003_documents_compile(path, tmp_path):
+    tex = render(G.solve(G.load(path)))
+    pdf = compile_pdf(tex, tmp_path / "doc.pdf", str(path))
+    assert pdf.stat().st_size > 1000
+
+
+BASE = """
+graph:
+  inputs: {x: 1.0}
+  targets: {t: 0.5}
+  parameters: {w: 0.3}
+  define:
+    z: w*x
+    y: tanh(z)
+  loss: (y - t)**2
+"""
+
+
+@pytest.mark.parametrize("old,new,key,words", [
+    ("y: tanh(z)", "y: tanh(q)", "graph.define.y", "unknown name q"),
+    ("z: w*x", "z: w*y", "graph.define.z", "before it is defined"),
+    ("y: tanh(z)", "y: tanh(y)", "graph.define.y", "before it is defined"),
+    ("y: tanh(z)", "y: __import__('os')", "graph.define.y", "not allowed"),
+    ("y: tanh(z)", "y: z.func", "graph.define.y", "not allowed"),
+    ("y: tanh(z)", "y: 'lambda q: q'", "graph.define.y", "not allowed"),
+    ("y: tanh(z)", "y: lambda(z)", "graph.define.y", "unknown name lambda"),
+    ("y: tanh(z)", "lambda: z", "graph.define.lambda", "reserved"),
+    ("y: tanh(z)", "y: z < 1", "graph.define.y", "not allowed"),
+    ("y: tanh(z)", "y: (z, z)", "graph.define.y", "plain expression"),
+    ("y: tanh(z)", "y: exp", "graph.define.y", "must be called"),
+    ("y: tanh(z)", "y: tanh(z", "graph.define.y", "cannot read"),
+    ("loss: (y - t)**2", "loss: 1/(y - y)", "graph.loss", "not finite"),
+    ("  define:", "  derivatives: [q]\n  define:", "graph.derivatives[0]", "expected the name"),
+    ("  targets: {t: 0.5}", "  targets: {w: 0.5}", "graph.parameters.w", "used twice"),
+    ("  define:", "  boundary: y\n  define:", "graph.boundary", "two"),
+])
+def test_bad_graph_input_exits_2_with_the_key(problem_file, tmp_path, old, new, key, words):
+    assert old in BASE
+    path = problem_file(BASE.replace(old, new))
+    for command in (["check"], ["trace"], ["trace", "-o", tmp_path / "out"],
+                    ["solve", "-o", tmp_path / "out"]):
+        run = CliRunner().invoke(main, [*map(str, command), str(path)])  # in-process: fast
+        code, err = run.exit_code, run.stderr
+        assert code == 2, (command, err)
+        assert err.strip().splitlines()[0].startswith(f"{path}: {key}: "), err
+        assert words in err, err
+        assert "Traceback" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_values_that_overflow_are_an_input_error(problem_file):
+    path = problem_file(BASE.replace("y: tanh(z)", "y: exp(exp(exp(z*100)))"))
+    code, out, err = run_cli("trace", path)  # a real process: exit code and stderr as users see them
+    assert code == 2 and "graph.define.y" in err and "finite" in err and "Traceback" not in err
+
+
+def test_the_layered_trace_never_imports_sympy():
+    import subprocess
+    import sys
+    code = ("import sys, json; from solver import cli; "
+            "sys.argv=['backprop','trace','problems/seed001_q1_sigmoid_sgd.yaml']\n"
+            "try: cli.main()\nexcept SystemExit: pass\n"
+            "assert 'sympy' not in sys.modules, 'sympy imported'")
+    run = subprocess.run([sys.executable, "-c", code], cwd=PROBLEMS.parent, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
