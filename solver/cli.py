@@ -175,22 +175,46 @@ def solve(paths, out_dir, tex_only, quiet):
     Takes problem files or folders of them. A LaTeX error exits with code 2 and the
     first error line of the log; no partial PDF is left in the output folder.
     """
-    from . import graph, trace as tr, derive, render, compile as cp
+    import re
+
+    from . import compile as cp
+
+    preamble_file = Path(__file__).resolve().parent.parent / "templates" / "preamble.tex"
 
     def action(f):
-        kind, problem = graph.load_any(f)
-        if kind == "graph":
-            from . import graph_render
-            tex = graph_render.render(graph.solve(problem))
-        else:
-            tex = render.render(tr.trace(problem), derive.derive_problem(problem))
-        out = Path(out_dir)
-        tex_path = out / f"{Path(f).stem}.tex"
-        write_atomic(tex_path, tex.encode("utf-8"))
-        if tex_only:
-            return f"{f} -> {tex_path}"
-        pdf_path = cp.compile_pdf(tex, out / f"{Path(f).stem}.pdf", source_name=f)
-        return f"{f} -> {pdf_path}"
+        # start pdflatex on the (static) preamble first: it loads its packages while
+        # Python imports NumPy, traces and renders (see solver.compile.Pending)
+        pending = None
+        try:
+            text = Path(f).read_text(encoding="utf-8", errors="replace")
+            if not tex_only and not re.search(r"^graph\s*:", text, re.M):
+                pending = cp.start(preamble_file.read_text(encoding="utf-8"))
+        except OSError:
+            pass  # spec.load reports unreadable files
+        try:
+            from . import graph, trace as tr, derive, render
+
+            kind, problem = graph.load_any(f)
+            if kind == "graph":
+                from . import graph_render
+                tex = graph_render.render(graph.solve(problem))
+            else:
+                tex = render.render(tr.trace(problem), derive.derive_problem(problem))
+            out = Path(out_dir)
+            tex_path = out / f"{Path(f).stem}.tex"
+            write_atomic(tex_path, tex.encode("utf-8"))
+            if tex_only:
+                return f"{f} -> {tex_path}"
+            pdf_path = out / f"{Path(f).stem}.pdf"
+            if pending is not None:
+                pending, p = None, pending
+                p.finish(tex, pdf_path, source_name=f)
+            else:
+                cp.compile_pdf(tex, pdf_path, source_name=f)
+            return f"{f} -> {pdf_path}"
+        finally:
+            if pending is not None:
+                pending.cancel()
 
     sys.exit(run_each(paths, action, quiet))
 

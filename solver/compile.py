@@ -62,3 +62,147 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
         shutil.move(str(Path(tmp) / "doc.pdf"), part)
         part.replace(pdf_path)
     return pdf_path
+
+
+def _format_path(preamble):
+    """Where the precompiled format of ``preamble`` is cached (it may not exist yet).
+
+    The key covers the preamble and the pdflatex binary (path, size, time), so a new
+    TeX installation or a changed preamble never loads a stale format.
+    """
+    import hashlib
+
+    from .derive import cache_dir
+
+    exe = shutil.which(PDFLATEX[0])
+    if exe is None:
+        return None
+    st = Path(exe).resolve().stat()
+    key = hashlib.sha256(f"{preamble}\0{Path(exe).resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return cache_dir() / "latex" / f"preamble-{key.hexdigest()[:20]}.fmt"
+
+
+def build_format(preamble, fmt_path, timeout=120):
+    """Dump ``preamble`` (packages loaded) into the format file ``fmt_path``; True if done."""
+    fmt_path = Path(fmt_path)
+    with tempfile.TemporaryDirectory(prefix="backprop-fmt-") as tmp:
+        (Path(tmp) / "pre.tex").write_text(preamble + "\n\\dump\n", encoding="utf-8")
+        env = dict(os.environ, TEXMFOUTPUT=tmp, openout_any="p", openin_any="p")
+        try:
+            run = subprocess.run([PDFLATEX[0], "-ini", *PDFLATEX[1:], "-jobname=pre", "&pdflatex", "pre.tex"],
+                                 cwd=tmp, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        built = Path(tmp) / "pre.fmt"
+        if run.returncode != 0 or not built.exists():
+            return False
+        try:
+            fmt_path.parent.mkdir(parents=True, exist_ok=True)
+            part = fmt_path.with_name(f".{fmt_path.name}.{os.getpid()}.part")
+            shutil.move(str(built), part)
+            part.replace(fmt_path)
+        except OSError:
+            return False
+    return True
+
+
+class Pending:
+    """pdflatex already running on a document's preamble, waiting for its body.
+
+    LaTeX spends much of its time loading packages (TikZ above all). ``start`` runs
+    that part while Python is still reading, tracing and rendering the problem;
+    ``finish`` then hands over the body. It is still one pass, with the same flags and
+    the same restrictions, on the same text: TeX reads the preamble from a file and then
+    one line from its terminal (a pipe), ``\\nonstopmode\\input{body}``. Anything that
+    goes wrong on this path falls back to :func:`compile_pdf` on the whole document.
+    """
+
+    def __init__(self, preamble, timeout=120):
+        self.preamble = preamble
+        self.timeout = timeout
+        self.proc = None
+        self.fmt, self.with_format = None, False
+        self.tmp = tempfile.TemporaryDirectory(prefix="backprop-")
+        d = Path(self.tmp.name)
+        if shutil.which(PDFLATEX[0]) is None:
+            return
+        self.fmt = _format_path(preamble)
+        self.with_format = self.fmt is not None and self.fmt.exists()
+        env = dict(os.environ, TEXMFOUTPUT=str(d), openout_any="p", openin_any="p")
+        # scrollmode until the body arrives: nonstopmode would refuse to read the pipe
+        if self.with_format:  # the packages come loaded from the format
+            cmd = [PDFLATEX[0], f"-fmt={self.fmt.with_suffix('')}", "-interaction=scrollmode",
+                   *PDFLATEX[2:], "-jobname=doc"]
+        else:
+            (d / "pre.tex").write_text(preamble, encoding="utf-8")
+            cmd = [PDFLATEX[0], "-interaction=scrollmode", *PDFLATEX[2:], "-jobname=doc", r"\input{pre}"]
+        try:
+            self.proc = subprocess.Popen(cmd, cwd=d, env=env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
+            self.proc = None
+
+    def cancel(self):
+        """Stop the waiting pdflatex (if any) and remove its folder."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc is not None and self.proc.stdin:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        self.proc = None
+        self.tmp.cleanup()
+
+    def finish(self, tex, pdf_path, source_name="document"):
+        """Compile ``tex`` (which must start with the preamble given to ``start``) into
+        ``pdf_path``; the same errors and guarantees as :func:`compile_pdf`."""
+        if self.proc is None or not tex.startswith(self.preamble) or self.proc.poll() is not None:
+            self.cancel()
+            return compile_pdf(tex, pdf_path, source_name, self.timeout)
+        d = Path(self.tmp.name)
+        try:
+            (d / "body.tex").write_text(tex[len(self.preamble):], encoding="utf-8")
+            try:
+                self.proc.stdin.write(b"\\nonstopmode\\input{body}\n")
+                self.proc.stdin.close()
+            except OSError:  # pdflatex stopped in the preamble: compile the usual way
+                self.cancel()
+                return compile_pdf(tex, pdf_path, source_name, self.timeout)
+            try:
+                code = self.proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                raise InputError(source_name, "", f"LaTeX did not finish within {self.timeout} s") from None
+            log_file = d / "doc.log"
+            log = log_file.read_text(encoding="latin-1", errors="replace") if log_file.exists() else ""
+            if code != 0 or not (d / "doc.pdf").exists():
+                if self.with_format:  # perhaps the format, not the document: check without it
+                    self.cancel()
+                    result = compile_pdf(tex, pdf_path, source_name, self.timeout)
+                    self.fmt.unlink(missing_ok=True)
+                    return result
+                raise InputError(source_name, "", f"LaTeX error: {first_error(log)}")
+            if "Rerun to get" in log:  # needs more passes: do them on the whole document
+                self.cancel()
+                return compile_pdf(tex, pdf_path, source_name, self.timeout)
+            pdf_path = Path(pdf_path)
+            pdf_path.parent.mkdir(parents=True, exist_ok=True)
+            part = pdf_path.with_name(f".{pdf_path.name}.part")
+            shutil.move(str(d / "doc.pdf"), part)
+            part.replace(pdf_path)
+            if not self.with_format and self.fmt is not None:
+                build_format(self.preamble, self.fmt)  # once: later runs load it ready-made
+            return pdf_path
+        finally:
+            self.cancel()
+
+
+def start(preamble, timeout=120):
+    """Start pdflatex on ``preamble`` now; call ``.finish(tex, pdf_path)`` on the result
+    when the whole document is ready, or ``.cancel()`` if it will not be.
+
+    >>> p = start("\\\\documentclass{article}\\n"); p.cancel()
+    """
+    return Pending(preamble, timeout)

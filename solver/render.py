@@ -24,6 +24,10 @@ from .functions import LOSSES, log_softmax, make_activation, softplus
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
+#: the static preamble of every layered document (``backprop solve`` starts pdflatex on
+#: it before the body is rendered; see solver.compile.start)
+PREAMBLE_FILE = TEMPLATES / "preamble.tex"
+
 #: relative size below which a sum is shown as 0 (see the module docstring)
 NOISE = 1e-12
 
@@ -289,10 +293,21 @@ class Notation:
 
 
 def _env():
+    """The Jinja2 environment: LaTeX-friendly delimiters, compiled templates cached on
+    disk next to the derivations (so a warm run does not recompile them)."""
     import jinja2
 
+    from .derive import cache_dir
+
+    cache = None
+    try:
+        folder = cache_dir() / "templates"
+        folder.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(folder))
+    except OSError:
+        pass
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), bytecode_cache=cache,
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",
         comment_start_string=r"\#{", comment_end_string="}",
@@ -367,7 +382,8 @@ def render(trace, derivations, annotate=None):
                     for l in range(1, L + 1)]
     if annotate is not None:
         annotate(ctx)
-    return _env().get_template("solution.tex.j2").render(**ctx)
+    body = _env().get_template("solution.tex.j2").render(**ctx)
+    return PREAMBLE_FILE.read_text(encoding="utf-8") + body
 
 
 def _act_name(a):

@@ -298,3 +298,24 @@ def test_bad_problem_exits_2(tmp_path, cache):
 def test_doctests_of_my_modules(cache):
     for module in (render, derive):
         assert doctest.testmod(module).failed == 0
+
+
+@needs_tex
+def test_early_started_latex_reports_errors_and_leaves_nothing(tmp_path, cache):
+    pre = render.PREAMBLE_FILE.read_text()
+    pdf = tmp_path / "out" / "x.pdf"
+    for _ in range(2):  # without, then with the cached format
+        pending = cp.start(pre)
+        with pytest.raises(InputError, match="Undefined control sequence"):
+            pending.finish(pre + "\\begin{document}\\undefinedthing\\end{document}\n", pdf, "x.yaml")
+        assert not pdf.exists() and not list(tmp_path.glob("out/.*"))
+        ok = cp.start(pre).finish(pre + "\\begin{document}fine\\end{document}\n", pdf, "x.yaml")
+        assert ok.exists() and "fine" in pdf_text(ok)
+        pdf.unlink()
+
+
+def test_cancelled_latex_is_stopped(cache):
+    pending = cp.start(render.PREAMBLE_FILE.read_text())
+    proc = pending.proc
+    pending.cancel()
+    assert proc is None or proc.poll() is not None
