@@ -342,7 +342,7 @@ class _Expr:
         def max_(*args):
             if len(args) == 2 and 0 in args:
                 return relu(args[1] if args[0] == 0 else args[0])
-            return sp.Max(*args)
+            raise ValueError("max takes 0 and one expression: max(0, z) is relu(z)")
 
         def sum_(expr, index):
             if not isinstance(index, sp.Symbol):
@@ -749,7 +749,7 @@ def _result(g, values, locs, steps, name):
         k = sp.Symbol(SAMPLE_INDEX, integer=True)
         per = per_sample(g, formula, k)
         r = 1 / N if p.reduction == "mean" else sp.Integer(1)
-        total = r * per if n in g.per_sample else r * sp.Sum(per, (k, 1, N))
+        total = r * per if n in g.per_sample or per == 0 else r * sp.Sum(per, (k, 1, N))
     new = None
     if p.learning_rate is not None and g.kind[n] == "parameter" and value is not None:
         new = p.parameters[n] - p.learning_rate * value
