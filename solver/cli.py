@@ -92,7 +92,9 @@ def check(paths, quiet):
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Write FOLDER/<name>.json for each problem instead of printing one.")
 @click.option("--indent", type=int, default=None, help="Indent the JSON by this many spaces.")
-def trace(paths, out_dir, indent):
+@click.option("--as-graph", is_flag=True,
+              help="Take layered problems through the graph path (their first update, as equations).")
+def trace(paths, out_dir, indent, as_graph):
     """Print every number of the solution as JSON.
 
     With one problem file the JSON goes to standard output; with -o each problem's
@@ -101,7 +103,7 @@ def trace(paths, out_dir, indent):
     from . import graph, trace as tr
 
     def dump(f):
-        kind, p = graph.load_any(f)
+        kind, p = graph.load_any(f, as_graph)
         if kind == "graph":
             return json.dumps(graph.to_json(graph.solve(p)), indent=indent)
         return json.dumps(tr.to_json(tr.trace(p)), indent=indent)
@@ -169,7 +171,9 @@ def verify(problem, claims, as_json, show_all, pdf_path):
               type=click.Path(file_okay=False), help="Folder for <name>.tex and <name>.pdf.")
 @click.option("--tex-only", is_flag=True, help="Write the .tex only; do not run pdflatex.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def solve(paths, out_dir, tex_only, quiet):
+@click.option("--as-graph", is_flag=True,
+              help="Take layered problems through the graph path (their first update, as equations).")
+def solve(paths, out_dir, tex_only, quiet, as_graph):
     """Write the worked solution: OUTPUT/<name>.tex and OUTPUT/<name>.pdf.
 
     Takes problem files or folders of them. A LaTeX error exits with code 2 and the
@@ -187,14 +191,14 @@ def solve(paths, out_dir, tex_only, quiet):
         pending = None
         try:
             text = Path(f).read_text(encoding="utf-8", errors="replace")
-            if not tex_only and not re.search(r"^graph\s*:", text, re.M):
+            if not tex_only and not as_graph and not re.search(r"^graph\s*:", text, re.M):
                 pending = cp.start(preamble_file.read_text(encoding="utf-8"))
         except OSError:
             pass  # spec.load reports unreadable files
         try:
             from . import graph, trace as tr, derive, render
 
-            kind, problem = graph.load_any(f)
+            kind, problem = graph.load_any(f, as_graph)
             if kind == "graph":
                 from . import graph_render
                 tex = graph_render.render(graph.solve(problem))

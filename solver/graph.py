@@ -54,17 +54,30 @@ def is_graph_problem(data):
     return isinstance(data, dict) and "graph" in data
 
 
-def load_any(path):
+def load_any(path, as_graph=False):
     """("graph", GraphProblem) or ("layered", Problem): any problem file, by its kind.
+
+    With ``as_graph`` a layered problem comes back as a graph problem too (its first
+    update written as equations, see :func:`from_layered`).
 
     >>> load_any("problems/seed003_ex1_relu_boundary.yaml")[0]
     'graph'
+    >>> kind, p = load_any("problems/seed001_q1_sigmoid_sgd.yaml", as_graph=True)
+    >>> kind, p.numeric, len(p.derivatives)
+    ('graph', True, 26)
     """
     from . import spec
     data = spec.read_yaml(path)
     if is_graph_problem(data):
         return "graph", parse(data, path)
-    return "layered", spec.parse(data, path)
+    p = spec.parse(data, path)
+    if not as_graph:
+        return "layered", p
+    if p.update != "sgd" and p.X.shape[1] > 1:
+        raise InputError(path, "update", "the graph path solves one sample at a time; a batch "
+                                         "update of several samples needs the layered path "
+                                         "(leave out --as-graph)")
+    return "graph", parse(from_layered(p), path)
 
 
 def summary(p):
@@ -1001,7 +1014,8 @@ def from_layered(problem, sample=0):
         loss += f" + {p.l2 / 2!r}*(" + " + ".join(f"{w}**2" for w in weights) + ")"
     if p.l1:
         loss += f" + {p.l1!r}*(" + " + ".join(f"Abs({w})" for w in weights) + ")"
-    return {"title": p.title + " (as a graph)", "description": p.description,
+    first = " (as a graph, first update)" if p.X.shape[1] > 1 or p.steps > 1 else " (as a graph)"
+    return {"title": p.title + first, "description": p.description,
             "graph": {"inputs": inputs, "targets": targets, "parameters": params,
                       "define": define, "loss": loss, "derivatives": train,
                       "learning_rate": p.learning_rate},

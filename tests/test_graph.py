@@ -260,3 +260,28 @@ def test_the_layered_trace_never_imports_sympy():
             "assert 'sympy' not in sys.modules, 'sympy imported'")
     run = subprocess.run([sys.executable, "-c", code], cwd=PROBLEMS.parent, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_trace_as_graph_agrees_with_the_layered_trace():
+    """The two paths through the CLI: backprop trace and backprop trace --as-graph."""
+    code, out, err = run_cli("trace", PROBLEMS / "seed001_q1_sigmoid_sgd.yaml")
+    assert code == 0, err
+    layered = json.loads(out)["updates"][0]
+    code, out, err = run_cli("trace", "--as-graph", PROBLEMS / "seed001_q1_sigmoid_sgd.yaml")
+    assert code == 0, err
+    graph = json.loads(out)
+    assert graph["values"]["E"] == pytest.approx(layered["loss"], rel=1e-12)
+    for layer in layered["layers"]:
+        l = layer["layer"]
+        for j, row in enumerate(layer["grad_W"]):
+            for i, g in enumerate(row):
+                assert graph["gradients"][f"w{l}_{j + 1}_{i + 1}"] == pytest.approx(g, rel=1e-9)
+        for j, g in enumerate(layer["grad_b"]):
+            assert graph["gradients"][f"b{l}_{j + 1}"] == pytest.approx(g, rel=1e-9)
+        for j, row in enumerate(layer["a"]):
+            assert graph["values"][f"a{l}_{j + 1}"] == pytest.approx(row[0], rel=1e-12)
+
+
+def test_batch_of_several_samples_is_refused_as_graph():
+    code, out, err = run_cli("trace", "--as-graph", PROBLEMS / "seed001_q2b_tanh_batch.yaml")
+    assert code == 2 and ": update: " in err and "Traceback" not in err
