@@ -469,7 +469,7 @@ def _formulas(p, n, derivations):
         tex = n.fill(head + rf" = \frac{{\partial {n.loss}}}{{\partial YH}}\, {out['name']}'({zL}) = " + out["delta"])
         note = ("; the derivative of the activation cancels" if out["delta_simplified"]
                 and out["activation"] != "linear" else "")
-        add(f"The error at the output layer, simplified by SymPy{note}:", tex)
+        add(f"The error at the output layer, derived and simplified by SymPy{note}:", tex)
     if L > 1:
         add(rf"Backward pass, for ${k} = L-1, \dots, 1$ (${n.had}$ is the element-wise product):",
             rf"{n.delta(k)} = \big({n.W(f'{k}+1')}^{{\top}} {n.delta(f'{k}+1')}\big) {n.had} f_{{{k}}}'\big({n.pre(k)}\big).")
@@ -504,7 +504,7 @@ def _figure(p, n, d):
     L = p.L
     lines = []
     if max(sizes) <= DRAW_UNITS:
-        dx, dy = 3.6, 1.3
+        dx, dy = (4.6 if L <= 3 else 3.6), 1.3
         for l, s in enumerate(sizes):
             for i in range(s):
                 y = (s - 1) / 2 * dy - i * dy
@@ -515,17 +515,19 @@ def _figure(p, n, d):
                 style = "inp" if l == 0 else ("outp" if l == L else "hid")
                 lines.append(rf"\node[{style}] (u{l}_{i}) at ({l * dx:.2f},{y:.2f}) {{${label}$}};")
                 if l > 0 and p.biases is not None:
-                    lines.append(rf"\node[bias, anchor=west] at ($(u{l}_{i}) + (0.3,0.33)$) {{$b={fmt(p.biases[l - 1][i], d)}$}};")
+                    lines.append(rf"\node[bias, anchor=south, inner sep=1pt] at (u{l}_{i}.north) {{$b={fmt(p.biases[l - 1][i], d)}$}};")
         for l in range(1, L + 1):
             W = p.weights[l - 1]
             rows, cols = W.shape
             for i in range(rows):
                 for j in range(cols):
-                    pos = 0.22 + 0.5 * (j / max(1, cols - 1)) if cols > 1 else 0.5
+                    # the labels of the edges into unit i stand in one column of their
+                    # own, so no two labels meet
+                    pos = 0.2 + 0.55 * i / (rows - 1) if rows > 1 else 0.5
                     lines.append(rf"\draw[edge] (u{l - 1}_{j}) -- node[wt, pos={pos:.2f}] "
                                  rf"{{${fmt(W[i, j], d)}$}} (u{l}_{i});")
         for l in range(L + 1):
-            top = (sizes[l] - 1) / 2 * dy + 0.9
+            top = (sizes[l] - 1) / 2 * dy + (1.05 if p.biases is not None else 0.8)
             what = "input" if l == 0 else _act_name(p.activations[l - 1]).split(" (")[0]
             lines.append(rf"\node[laycap] at ({l * dx:.2f},{top:.2f}) {{layer {l}: {escape(what)}}};")
         return {"tikz": "\n".join(lines), "detailed": True}
