@@ -371,7 +371,8 @@ def render(trace, derivations, annotate=None):
     ctx["loss_table"], ctx["table_step"] = _loss_table(trace, d)
 
     # ---- predictions and final parameters
-    ctx["predictions"] = [{"x": M(q.input[None, :]), "yhat": M(q.output[None, :]), "cls": q.cls}
+    ctx["predictions"] = [{"x": matrix(q.input[None, :], d, max_cols=6),
+                           "yhat": matrix(q.output[None, :], d, max_cols=6), "cls": q.cls}
                           for q in trace.predictions[:100]]
     ctx["more_predictions"] = max(0, len(trace.predictions) - 100)
     yh = n.unit("yhat_unit", "L", "1")
