@@ -20,6 +20,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
          "mu", "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma",
          "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"}
+MAX_EDGE_LABELS = 20
 _NAME_PARTS = re.compile(r"^([A-Za-z]+?)(\d*)((?:_[A-Za-z0-9]+)*)$")
 
 
@@ -231,7 +232,10 @@ class _Doc:
 
     # -- drawing
     def drawing(self):
-        """TikZ nodes and edges of the graph: (nodes, edges)."""
+        """TikZ nodes and edges of the graph: (nodes, edges).
+
+        Edge labels are left off when there are more than MAX_EDGE_LABELS of them (the
+        equations give every weight); they would cover one another."""
         sp = _sympy()[0]
         g = self.g
         drawn = [n for n in g.order if g.kind[n] in ("input", "unit", "loss")]
@@ -248,8 +252,8 @@ class _Doc:
         for d, ns in cols.items():
             for i, n in enumerate(ns):
                 pos[n] = (2.6 * d, 1.5 * ((len(ns) - 1) / 2 - i))
-        for i, n in enumerate(targets):
-            pos[n] = (2.6 * last, pos.get(LOSS_NAME, (0, 0))[1] - 1.6 * (i + 1))
+        for i, n in enumerate(targets):  # right of E, which they feed
+            pos[n] = (2.6 * last + 2.0, pos.get(LOSS_NAME, (0, 0))[1] + 1.2 * ((len(targets) - 1) / 2 - i))
         nodes, edges = [], []
         for n in drawn + targets:
             caption = ""
@@ -259,10 +263,13 @@ class _Doc:
             style = {"input": "inp", "target": "inp", "loss": "loss"}.get(g.kind[n], "unit")
             nodes.append({"id": _id(n), "x": f"{pos[n][0]:.2f}", "y": f"{pos[n][1]:.2f}",
                           "label": self.name(n), "style": style, "caption": caption,
-                          "side": "east" if n == LOSS_NAME else "south"})
+                          "side": "south"})
             for m in g.parents[n]:
                 if m in pos:
                     edges.append({"a": _id(m), "b": _id(n), "label": labels.get(m, "")})
+        if sum(1 for e in edges if e["label"]) > MAX_EDGE_LABELS:
+            for e in edges:
+                e["label"] = ""
         return nodes, edges
 
     def _unit(self, n, ups):
