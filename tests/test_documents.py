@@ -319,3 +319,38 @@ def test_cancelled_latex_is_stopped(cache):
     proc = pending.proc
     pending.cancel()
     assert proc is None or proc.poll() is not None
+
+
+FEATURES = {
+    "reg_mean": dict(SMALL, update="batch", reduction="mean", regularization={"l1": 0.01, "l2": 0.1},
+                     data=[{"x": [1, 0], "y": 1}, {"x": [0, 1], "y": 0}]),
+    "fixed_biases_leaky": dict(SMALL, network=dict(SMALL["network"], train_biases=False,
+                                                   activation=[{"leaky_relu": {"slope": 0.2}}, "linear"])),
+    "no_biases_softplus_logcosh": dict(SMALL, loss="log_cosh",
+                                       network=dict(SMALL["network"], biases=None, activation="softplus")),
+    "softmax_soft_targets": {"network": {"sizes": [2, 3], "activation": "softmax", "weights": 0.3},
+                             "loss": "cross_entropy", "learning_rate": 0.5,
+                             "data": [{"x": [1, 2], "y": [0.2, 0.2, 0.2]}], "predict": [[0, 1]]},
+    "softmax_squared": {"network": {"sizes": [2, 3], "activation": "softmax", "weights": 0.3},
+                        "loss": "mean_squared_error", "learning_rate": 0.5,
+                        "data": [{"x": [1, 2], "y": [0, 1, 0]}]},
+    "relu_deep_digits3": {"network": {"sizes": [3, 4, 4, 4, 2], "activation": "relu",
+                                      "weights": {"random": {"seed": 2}}}, "loss": "sum_squared_error",
+                          "learning_rate": 0.01, "data": [{"x": [1, -1, 2], "y": [0, 1]}],
+                          "display": {"digits": 3, "notation": "netout"}},
+}
+
+
+@needs_tex
+def test_feature_combinations_compile(tmp_path, cache):
+    folder = tmp_path / "problems"
+    folder.mkdir()
+    for name, data in FEATURES.items():
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["solve", str(folder), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"{len(FEATURES)} of {len(FEATURES)} problem files done" in result.output
+    soft = pdf_text(out / "softmax_soft_targets.pdf")
+    assert "do not all sum to 1" in soft  # the general softmax delta, not yhat - y
+    assert "(fixed)" in pdf_text(out / "fixed_biases_leaky.pdf")
