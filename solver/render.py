@@ -331,6 +331,9 @@ def render(trace, derivations, annotate=None):
     puts claimed numbers beside the correct ones this way, see solver.verify).
     """
     p = trace.problem
+    if p.notation not in PRESETS:
+        raise InputError(p.file, "display.notation", f"no notation preset called {p.notation!r}; "
+                                                     f"known: {', '.join(PRESETS)}")
     n = Notation(p.notation)
     d = p.digits
     L = p.L
