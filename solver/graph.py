@@ -397,13 +397,17 @@ class _Expr:
                  **{w: sp.Symbol(w, integer=True) for w in letters}, **self.functions}
         glob = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "__builtins__": {}}
         try:
+            # first unevaluated, to refuse powers of numbers too large to compute (9**9**9**9)
+            raw = {**glob, "Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow}
+            _check_powers(parse_expr(text, local_dict=local, global_dict=raw, evaluate=False,
+                                     transformations=(auto_number, rationalize, convert_xor)))
             e = parse_expr(text, local_dict=local, global_dict=glob,
                            transformations=(auto_number, rationalize, convert_xor))
         except ValueError:
             raise
         except Exception as err:  # SyntaxError, TypeError, SymPy's own errors
             raise ValueError(f"cannot read the expression ({type(err).__name__}: {str(err)[:80]})") from None
-        if not isinstance(e, sp.Expr) or isinstance(e, (sp.Indexed,)) and False:
+        if not isinstance(e, sp.Expr):
             raise ValueError("expected a plain expression (no tuples, comparisons or equations)")
         if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise ValueError("the expression is not finite")
@@ -413,6 +417,20 @@ class _Expr:
         if loose:
             raise ValueError(f"the index {sorted(loose)[0]} is used outside a Sum")
         return e
+
+
+def _check_powers(e):
+    """Refuse a power of numbers beyond 10^300 (or a power tower) before SymPy computes it."""
+    sp = _sympy()[0]
+    if not isinstance(e, sp.Basic):
+        return
+    for node in sp.postorder_traversal(e):  # children first: their values are bounded
+        if isinstance(node, sp.Pow) and not node.free_symbols:
+            b, x = (complex(a.evalf(15)) for a in node.args)
+            if b != 0 and abs(x) * abs(math.log10(abs(b))) > 300:
+                raise ValueError("a power of numbers in the expression is too large (beyond 10^300)")
+        elif isinstance(node, sp.Pow) and node.exp.is_Number and abs(node.exp) > 1000:
+            raise ValueError("an exponent in the expression is larger than 1000")
 
 
 def _in_brackets(text, m):

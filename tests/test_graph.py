@@ -225,6 +225,8 @@ graph:
     ("y: tanh(z)", "y: z < 1", "graph.define.y", "not allowed"),
     ("y: tanh(z)", "y: (z, z)", "graph.define.y", "plain expression"),
     ("y: tanh(z)", "y: exp", "graph.define.y", "must be called"),
+    ("y: tanh(z)", "y: z*9**9**9**9", "graph.define.y", "too large"),
+    ("y: tanh(z)", "y: z**100000", "graph.define.y", "larger than 1000"),
     ("y: tanh(z)", "y: tanh(z", "graph.define.y", "cannot read"),
     ("loss: (y - t)**2", "loss: 1/(y - y)", "graph.loss", "not finite"),
     ("  define:", "  derivatives: [q]\n  define:", "graph.derivatives[0]", "expected the name"),
