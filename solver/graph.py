@@ -39,6 +39,7 @@ SAMPLE_INDEX = "k"
 MAX_NODES = 2000
 MAX_PATHS = 64
 MAX_RELUS = 10
+MAX_FORMULA = 400
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -544,7 +545,7 @@ class Step:
 
     node: str
     terms: list          # [(child, local formula, local value or None)]
-    formula: object      # dE/dnode in the graph's names (symbolic) or None
+    formula: object      # dE/dnode in the graph's names; None when too long to write out
     value: float | None
 
 
@@ -703,6 +704,7 @@ def backward(g, values, locs):
             above.add(n)
     active = below & above
     adj, adj_value, steps = {LOSS_NAME: sp.Integer(1)}, {LOSS_NAME: 1.0}, []
+    size = {LOSS_NAME: 1}  # operations in adj[n] written out as a tree (None: too long)
 
     vector_vars = {node_of(d): variable(g, d) for d in g.problem.derivatives if "[" in d}
     for n in reversed(g.order[:-1]):
@@ -717,10 +719,16 @@ def backward(g, values, locs):
             v = value_of(g, f, values, c) if values else None
             locs[(c, n)] = (f, v)
             terms.append((c, f, v))
-            total += adj[c] * f
+            if adj[c] is not None:
+                total += adj[c] * f
             if v is not None:
                 total_value += adj_value[c] * v
-        adj[n] = total if values else _simplify(total)
+        size[n] = sum(size[c] + sp.count_ops(f) + 1 if size[c] is not None else MAX_FORMULA
+                      for c, f, _ in terms)
+        if size[n] >= MAX_FORMULA:  # the numbers (and each step) remain; the formula is dropped
+            adj[n], size[n] = None, None
+        else:
+            adj[n] = total if values else _simplify(total)
         adj_value[n] = total_value
         steps.append(Step(n, terms, adj[n], total_value if values else None))
     return steps
@@ -773,9 +781,9 @@ def _result(g, values, locs, steps, name):
     step = next((s for s in steps if s.node == n), None)
     formula = step.formula if step else sp.Integer(0)
     value = (step.value if step else 0.0) if p.numeric else None
-    closed = _closed(g, formula)
+    closed = _closed(g, formula) if formula is not None else None
     total = None
-    if p.samples is not None:
+    if p.samples is not None and formula is not None:
         N = sp.Symbol(p.samples, integer=True, positive=True) if isinstance(p.samples, str) else sp.Integer(p.samples)
         k = sp.Symbol(SAMPLE_INDEX, integer=True)
         per = per_sample(g, formula, k)
@@ -959,7 +967,8 @@ def to_json(s):
         "format": 1,
         "values": {n: v for n, v in s.values.items()},
         "gradients": {r.name: r.value for r in s.results if r.value is not None},
-        "formulas": {r.name: str(r.total if r.total is not None else r.formula) for r in s.results},
+        "formulas": {r.name: str(r.total if r.total is not None else r.formula)
+                     for r in s.results if r.formula is not None},
         "updated": {r.name: r.new_value for r in s.results if r.new_value is not None},
         "pieces": [{"number": pc.number, "active": pc.pattern, "empty": pc.empty,
                     "output": None if pc.empty else str(pc.output)} for pc in s.pieces],

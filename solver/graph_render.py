@@ -180,7 +180,8 @@ class _Doc:
                     self.dfrac(E, self.name(c)) + r"\," + self._paren(f) if c != LOSS_NAME
                     else self.tex(f) for c, f, _ in st.terms)
                 same = with_formulas == generic
-                rows.append((lhs, generic, None if same else with_formulas, self.tex(st.formula)))
+                rows.append((lhs, generic, None if same else with_formulas,
+                             None if st.formula is None else self.tex(st.formula)))
         return rows[1:]
 
     def _paren(self, f):
@@ -196,7 +197,7 @@ class _Doc:
                    "n_paths": r.n_paths}
             if r.value is not None:
                 row["value"] = self.num(r.value)
-            if not self.numeric or _short(r.formula):
+            if r.formula is not None and (not self.numeric or _short(r.formula)):
                 row["formula"] = self.tex(r.formula)
             if r.closed is not None and (not self.numeric or _short(r.closed)):
                 row["closed"] = self.tex(r.closed)
