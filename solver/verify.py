@@ -155,7 +155,7 @@ class Tolerance:
                           + ([f"rel {self.rel:g}"] if self.rel else [])) or "exact"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Key:
     """Which quantity: update u (1-based) and layer l (1-based, None for the whole update),
     or prediction j (1-based, then update and layer are None)."""
@@ -351,7 +351,9 @@ def parse_claims(data, file, graph):
 
     def claim(key, path, v):
         if v is None:
-            claims.append(Claim(key, path, None, None, None))
+            if key.quantity not in ("b", "grad_b", "b_new"):
+                c.fail(path, "expected a number or a list of numbers, got nothing (null)")
+            claims.append(Claim(key, path, None, None, None))  # no biases
             return
         values, texts = _numbers(c, v, path)
         claims.append(Claim(key, path, values.tolist(), values, texts))
@@ -438,6 +440,7 @@ class Result:
     from_inputs: list = field(default_factory=list)   # the not-ok inputs it follows from
 
     def to_json(self):
+        """This result as one entry of the ``--json`` report (see docs/claims-format.md)."""
         k = self.key
         d = {"update": k.update, "layer": k.layer, "quantity": k.quantity, "status": self.status,
              "claimed": self.claimed, "expected": _plain(self.expected), "key": self.path}

@@ -312,6 +312,8 @@ data: [{x: [1, 0], y: 1}]
     ("updates: [{index: 1, layers: [{layer: 1, z: []}]}]", "expected numbers, got an empty list"),
     ("updates: [{index: 1, layers: [{layer: 1, z: .inf}]}]", "expected a finite number"),
     ("predictions: [{class: 0}, {class: 0}]", "predictions[1]: prediction 2 does not exist"),
+    ("updates: [{index: 1, layers: [{layer: 1, z: }]}]", "updates[0].layers[0].z: expected a number or a list "
+                                                          "of numbers, got nothing (null)"),
     ("tolerance: loose", "tolerance: expected written, {abs: 1e-4} or {rel: 1e-3}"),
     ("tolerance: {abs: -1}", "tolerance.abs: expected a number of at least 0"),
     ("tolerance: {absolute: 1}", "tolerance.absolute: unknown key"),
