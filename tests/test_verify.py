@@ -402,3 +402,10 @@ def test_pdf_compiles(tmp_path):
     code, _, err = run_cli("verify", Q3, CLAIMS / "seed001_q3.claims.yaml", "--pdf", pdf)
     assert code == 1 and err == ""
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_the_example_claims_in_problems_say_what_their_comment_says():
+    code, results, summary = verify_json(Q1, PROBLEMS / "claims" / "seed001_q1_mistyped.claims.yaml")
+    assert code == 1
+    assert summary == {"ok": 1, "wrong": 1, "carried_forward": 14, "wrong_shape": 0, "total": 16}
+    assert [(r["layer"], r["quantity"]) for r in results if r["status"] == "wrong"] == [(1, "a")]
