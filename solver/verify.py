@@ -289,29 +289,29 @@ class Graph:
                 x = get(Key(None, None, "input", k.prediction))[:, None]
                 return forward(Ws, bs, self.acts, x)[1][-1][:, 0]
             return np.array(classify(get(Key(None, None, "output", k.prediction))[:, None])[0])
-        k_ = lambda n, layer=l: get(Key(u, layer, n))  # noqa: E731
-        a_prev = (lambda: k_("a", l - 1)) if l and l > 1 else (lambda: get(Key(u, None, "input")))
+        at = lambda n, layer=l: get(Key(u, layer, n))  # noqa: E731  (this update)
+        a_prev = (lambda: at("a", l - 1)) if l and l > 1 else (lambda: get(Key(u, None, "input")))
         if q in ("W", "b"):
             return get(Key(u - 1, l, q + "_new"))
         if q == "z":
-            b = [k_("b")] if self.has_b else None
-            return forward([k_("W")], b, [self.acts[l - 1]], a_prev())[0][0]
+            b = [at("b")] if self.has_b else None
+            return forward([at("W")], b, [self.acts[l - 1]], a_prev())[0][0]
         if q == "a":
-            return self.acts[l - 1].forward(k_("z"))
-        out = lambda: (k_("z", self.L), k_("a", self.L), get(Key(u, None, "target")))  # noqa: E731
-        Ws = lambda: [k_("W", m) for m in range(1, self.L + 1)]  # noqa: E731
+            return self.acts[l - 1].forward(at("z"))
+        out = lambda: (at("z", self.L), at("a", self.L), get(Key(u, None, "target")))  # noqa: E731
+        Ws = lambda: [at("W", m) for m in range(1, self.L + 1)]  # noqa: E731
         if q == "delta":
             if l == self.L:
                 return output_delta(self.acts[-1], self.loss_fn, *out())
-            return self.acts[l - 1].backward(k_("z"), k_("a"), k_("W", l + 1).T @ k_("delta", l + 1))
+            return self.acts[l - 1].backward(at("z"), at("a"), at("W", l + 1).T @ at("delta", l + 1))
         if q == "grad_W":
-            return weight_gradient(p, k_("W"), k_("delta"), a_prev(), self.r(u))
+            return weight_gradient(p, at("W"), at("delta"), a_prev(), self.r(u))
         if q == "grad_b":
-            return self.r(u) * k_("delta").sum(axis=1)
+            return self.r(u) * at("delta").sum(axis=1)
         if q == "W_new":
-            return k_("W") - p.learning_rate * k_("grad_W")
+            return at("W") - p.learning_rate * at("grad_W")
         if q == "b_new":
-            return k_("b") - p.learning_rate * k_("grad_b") if p.train_biases else k_("b")
+            return at("b") - p.learning_rate * at("grad_b") if p.train_biases else at("b")
         if q == "sample_losses":
             return output_loss(self.acts[-1], self.loss_fn, *out())
         if q == "penalty":
