@@ -627,8 +627,8 @@ def report(results, tolerance, digits=6, show_all=False):
         lines.append(head)
         if r.status == "wrong":
             n = int(np.size(r.expected))
-            lines.append(f"    {len(r.differ)} of {n} entr{'ies' if n != 1 else 'y'} differ"
-                         + (":" if n > 1 else ""))
+            if n > 1:
+                lines.append(f"    {len(r.differ)} of {n} entries differ:")
             for index in r.differ[:6]:
                 claimed = _at(r.claimed_texts, index)
                 lines.append(f"    {r.key.quantity}{_entry(index)}: claimed {claimed}, "
@@ -718,8 +718,10 @@ def claimed_tex(r, digits=6):
         return rf"\textcolor{{{colour}}}{{{cell}}}" if bad.any() else cell
     if values.size > MAX_SHOWN:
         return rf"\text{{({values.size} numbers; {int(bad.sum())} differ)}}"
-    if values.ndim == 1:
-        values, texts, bad = values[:, None], texts[:, None], bad[:, None]
+    if values.ndim == 1:  # a column, as vectors are shown; a row for a prediction's output
+        row = r.key.prediction is not None
+        values, texts, bad = ((values[None, :], texts[None, :], bad[None, :]) if row
+                              else (values[:, None], texts[:, None], bad[:, None]))
     rows = []
     for i in range(values.shape[0]):
         cells = [_cell(texts[i, j], values[i, j], digits) for j in range(values.shape[1])]
@@ -816,8 +818,10 @@ def closing_section(results, tolerance, claims_name):
                 detail = f": expected {want}{_shape_hint(r)}, claimed {got}"
             elif r.status == "carried_forward":
                 detail = ": follows from the claimed " + ", ".join(name(i) for i in r.from_inputs)
+            elif np.size(r.expected) == 1:
+                detail = f": claimed {_at(r.claimed_texts, [])}, correct {_fmt(_at(r.expected, []), 6)}"
             else:
-                detail = f": {len(r.differ)} entr{'ies' if len(r.differ) != 1 else 'y'} differ"
+                detail = f": {len(r.differ)} of {np.size(r.expected)} entries differ"
             lines.append(rf"\item \textcolor{{{COLOURS[r.status]}}}{{{label}}}: {escape(name(r.key) + detail)} "
                          rf"(\texttt{{{escape(r.path)}}})")
         lines.append(r"\end{itemize}")
