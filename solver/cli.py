@@ -206,8 +206,8 @@ def solve(paths, out_dir, tex_only, quiet, as_graph):
                 tex = render.render(tr.trace(problem), derive.derive_problem(problem))
             out = Path(out_dir)
             tex_path = out / f"{Path(f).stem}.tex"
-            write_atomic(tex_path, tex.encode("utf-8"))
             if tex_only:
+                write_atomic(tex_path, tex.encode("utf-8"))
                 return f"{f} -> {tex_path}"
             pdf_path = out / f"{Path(f).stem}.pdf"
             if pending is not None:
@@ -215,6 +215,7 @@ def solve(paths, out_dir, tex_only, quiet, as_graph):
                 p.finish(tex, pdf_path, source_name=f)
             else:
                 cp.compile_pdf(tex, pdf_path, source_name=f)
+            write_atomic(tex_path, tex.encode("utf-8"))  # after the PDF: a failure leaves neither
             return f"{f} -> {pdf_path}"
         finally:
             if pending is not None:

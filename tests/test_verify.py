@@ -396,7 +396,6 @@ def test_pdf_source_colours_carried_forward_apart(claims_file, tmp_path):
     assert r"\textcolor{orange!85!black}{\text{claimed (carried forward):}}" in tex
 
 
-@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="pdflatex is not installed")
 def test_pdf_compiles(tmp_path):
     pdf = tmp_path / "q3.pdf"
     code, _, err = run_cli("verify", Q3, CLAIMS / "seed001_q3.claims.yaml", "--pdf", pdf)
