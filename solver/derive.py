@@ -252,12 +252,9 @@ def _softmax_jacobian(sp):
 def _softmax_delta(sp, loss):
     """dE/dz_j for softmax outputs: a closed form where the sum allows one, else the
     Jacobian applied to dE/dyhat. Derived on three output units."""
-    z = sp.symbols("z1:4")
     yh = sp.symbols("yh1:4", positive=True)
     yt = sp.symbols("yt1:4")
     YH, YT, YS, C, G = sp.symbols("YH YT YS CC GG")
-    den = sum(sp.exp(v) for v in z)
-    soft = [sp.exp(v) / den for v in z]
     E = sum(_loss(sp, loss, a, t, sp.Integer(3)) for a, t in zip(yh, yt))
     dE = [sp.diff(E, a) for a in yh]
     # dE/dz_1 by the chain rule through the softmax Jacobian, written in yhat

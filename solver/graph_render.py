@@ -9,7 +9,6 @@ input-side parent; parameters and functions of parameters only (shared weights) 
 not nodes but edge labels: the edge n -> c carries dc/dn when c is linear in n.
 """
 
-import math
 import re
 from pathlib import Path
 
@@ -237,7 +236,6 @@ class _Doc:
 
         Edge labels are left off when there are more than MAX_EDGE_LABELS of them (the
         equations give every weight); they would cover one another."""
-        sp = _sympy()[0]
         g = self.g
         drawn = [n for n in g.order if g.kind[n] in ("input", "unit", "loss")]
         depth = {}

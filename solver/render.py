@@ -431,7 +431,7 @@ def _formulas(p, n, derivations):
         layers = "layer" + ("s " if len(where) > 1 else " ") + ", ".join(map(str, where))
         if a[0] == "softmax":
             add(rf"Activation of {layers}: softmax, and its Jacobian (derived by differentiating the quotient):",
-                n.fill(rf"YH_i = " + dv["f"] + r", \qquad " + dv["fprime"]))
+                n.fill(r"YH_i = " + dv["f"] + r", \qquad " + dv["fprime"]))
         else:
             sym = dv["name"]
             form = (" written in terms of its own output" if dv["fprime_output_form"] else "")
@@ -738,7 +738,6 @@ def _update(p, n, d, u, acts, out_d, scales):
     else:
         backward.append(_chain(n.delta(L), "=", None, [], dt, dw))
     for l in range(L - 1, 0, -1):
-        nxt = layers[l + 1]
         backward.append(_chain(
             n.delta(l), "=", rf"\big({n.W(l + 1)}^{{\top}} {n.delta(l + 1)}\big) {n.had} f'\big({n.pre(l)}\big)",
             [("", *mw(W_show[l + 1].T)), ("", *mw(delta_show[l + 1])), (n.had, *mw(fprime[l]))],

@@ -130,8 +130,11 @@ _Loader.add_implicit_resolver(
     list("-+0123456789"))
 
 
-def read_yaml(path, what="problem file"):
-    """The YAML mapping in ``path``, or an InputError naming the file (and line)."""
+def read_yaml(path, what="problem file", loader=_Loader, keys="title, network, ..."):
+    """The YAML mapping in ``path``, or an InputError naming the file (and line).
+
+    ``what`` names the kind of file in messages; ``keys`` says what the mapping holds.
+    """
     path = Path(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
@@ -146,7 +149,7 @@ def read_yaml(path, what="problem file"):
     except OSError as e:
         raise InputError(path, "", f"cannot read the file ({e.strerror})") from None
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
@@ -154,8 +157,7 @@ def read_yaml(path, what="problem file"):
     except yaml.YAMLError as e:
         raise InputError(path, "", f"YAML error: {e}") from None
     if not isinstance(data, dict):
-        raise InputError(path, "", f"expected a YAML mapping of keys (title, network, ...), "
-                                   f"got {_kind(data)}")
+        raise InputError(path, "", f"expected a YAML mapping of keys ({keys}), got {_kind(data)}")
     return data
 
 

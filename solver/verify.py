@@ -38,14 +38,13 @@ problem: they are ok or wrong, never carried forward.
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import yaml
 
 from .errors import InputError
 from .functions import LOSSES, make_activation, output_delta, output_loss
-from .spec import MAX_FILE_BYTES, _Checker, _kind, _Loader
+from .spec import _Checker, _kind, _Loader, read_yaml
 from .trace import classify, forward, penalty, weight_gradient
 
 STATUSES = ("ok", "wrong", "carried_forward", "wrong_shape")
@@ -99,31 +98,7 @@ _ClaimsLoader.add_constructor("tag:yaml.org,2002:int", _written)
 
 def read_claims(path):
     """The YAML mapping in a claims file, numbers as :class:`Written`; InputError if unreadable."""
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(path, "", f"the file is larger than {MAX_FILE_BYTES:,} bytes")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "", "no such claims file") from None
-    except IsADirectoryError:
-        raise InputError(path, "", "expected a claims file, got a folder") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "", "the file is not UTF-8 text") from None
-    except OSError as e:
-        raise InputError(path, "", f"cannot read the file ({e.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=_ClaimsLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        raise InputError(path, where, f"YAML syntax error: {e.problem or e.context}") from None
-    except yaml.YAMLError as e:
-        raise InputError(path, "", f"YAML error: {e}") from None
-    if not isinstance(data, dict):
-        raise InputError(path, "", f"expected a YAML mapping of keys (tolerance, updates, "
-                                   f"predictions), got {_kind(data)}")
-    return data
+    return read_yaml(path, "claims file", _ClaimsLoader, "tolerance, updates, predictions")
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """Shared test helpers: paths, running the CLI, comparing with printed numbers."""
 
-import re
 import subprocess
 import sys
 from decimal import Decimal

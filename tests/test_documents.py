@@ -8,7 +8,6 @@ activation/loss pair; user text must come out literally; a warm run never import
 import doctest
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
