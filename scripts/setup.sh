@@ -33,3 +33,6 @@ if ! .venv/bin/python -c "import solver, numpy, sympy, jinja2, click, yaml, pyte
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
   touch .venv/.installed
 fi
+# byte-compile the package once: every command starts faster, also where the
+# environment sets PYTHONDONTWRITEBYTECODE (Python still reads existing .pyc files)
+.venv/bin/python -m compileall -q solver >/dev/null

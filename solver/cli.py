@@ -31,6 +31,20 @@ def problem_files(paths):
     return out
 
 
+def load_problem(path, as_graph=False):
+    """("layered", Problem) or ("graph", GraphProblem) for any problem file.
+
+    The graph module is imported only for graph problems (or ``as_graph``), so the
+    layered path stays as light as NumPy and YAML.
+    """
+    from . import spec
+    data = spec.read_yaml(path)
+    if not as_graph and "graph" not in data:
+        return "layered", spec.parse(data, path)
+    from . import graph
+    return graph.load_data(data, path, as_graph)
+
+
 def run_each(paths, action, quiet=False):
     """Run ``action(file)`` on every problem file; report errors and progress, return exit code."""
     try:
@@ -76,11 +90,10 @@ def check(paths, quiet):
 
     Exits 0 if every file is valid, 2 (with one message per bad file) otherwise.
     """
-    from . import graph
-
     def action(f):
-        kind, p = graph.load_any(f)
+        kind, p = load_problem(f)
         if kind == "graph":
+            from . import graph
             return f"{f}: ok ({graph.summary(p)})"
         return f"{f}: ok ({'-'.join(map(str, p.sizes))}, {p.loss}, {p.update})"
 
@@ -100,11 +113,12 @@ def trace(paths, out_dir, indent, as_graph):
     With one problem file the JSON goes to standard output; with -o each problem's
     trace is written to FOLDER/<name>.json (folders of problems need -o).
     """
-    from . import graph, trace as tr
+    from . import trace as tr
 
     def dump(f):
-        kind, p = graph.load_any(f, as_graph)
+        kind, p = load_problem(f, as_graph)
         if kind == "graph":
+            from . import graph
             return json.dumps(graph.to_json(graph.solve(p)), indent=indent)
         return json.dumps(tr.to_json(tr.trace(p)), indent=indent)
 
@@ -196,11 +210,11 @@ def solve(paths, out_dir, tex_only, quiet, as_graph):
         except OSError:
             pass  # spec.load reports unreadable files
         try:
-            from . import graph, trace as tr, derive, render
+            from . import trace as tr, derive, render
 
-            kind, problem = graph.load_any(f, as_graph)
+            kind, problem = load_problem(f, as_graph)
             if kind == "graph":
-                from . import graph_render
+                from . import graph, graph_render
                 tex = graph_render.render(graph.solve(problem))
             else:
                 tex = render.render(tr.trace(problem), derive.derive_problem(problem))

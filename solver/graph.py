@@ -68,7 +68,12 @@ def load_any(path, as_graph=False):
     ('graph', True, 26)
     """
     from . import spec
-    data = spec.read_yaml(path)
+    return load_data(spec.read_yaml(path), path, as_graph)
+
+
+def load_data(data, path, as_graph=False):
+    """:func:`load_any` on a mapping already read from ``path``."""
+    from . import spec
     if is_graph_problem(data):
         return "graph", parse(data, path)
     p = spec.parse(data, path)
