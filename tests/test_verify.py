@@ -33,12 +33,9 @@ def flags(results):
 
 
 @pytest.fixture
-def claims_file(tmp_path):
-    def write(text, name="claims.yaml"):
-        path = tmp_path / name
-        path.write_text(text)
-        return path
-    return write
+def claims_file(problem_file):
+    """Write YAML text to a temporary claims file (conftest's problem_file, another name)."""
+    return lambda text, name="claims.yaml": problem_file(text, name)
 
 
 # ---------------------------------------------------------------- seed 001
