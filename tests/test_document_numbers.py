@@ -1,0 +1,64 @@
+"""The document shows the trace's own numbers, whatever the layer sizes.
+
+Answer keys have shipped quietly wrong when a hidden layer changed size. Here, for
+networks of several shapes (hidden layers wider and narrower than their neighbours,
+random distinct weights), every matrix of every update shown in full, the final
+parameters and the predictions must appear in the LaTeX exactly as the trace's numbers
+formatted to display.digits: a number taken from the wrong layer, sample or update
+would be missing.
+"""
+
+import numpy as np
+import pytest
+
+from solver import derive, render, spec, trace
+
+SHAPES = [
+    ([3, 5, 4, 2], ["tanh", "relu", "sigmoid"], "squared_error"),
+    ([2, 1, 6, 3], ["sigmoid", "leaky_relu", "softmax"], "cross_entropy"),
+    ([4, 7, 1], ["softplus", "sigmoid"], "binary_cross_entropy"),
+    ([1, 3, 3, 3, 1], ["tanh", "tanh", "linear", "linear"], "log_cosh"),
+]
+
+
+def problem(sizes, acts, loss, update, notation, digits, seed=3):
+    rng = np.random.default_rng(seed)
+    n = 3
+    X = rng.uniform(-1, 1, (n, sizes[0]))
+    if loss == "cross_entropy":
+        Y = [int(c) for c in rng.integers(0, sizes[-1], n)]
+    elif loss == "binary_cross_entropy":
+        Y = rng.integers(0, 2, (n, sizes[-1])).tolist()
+    else:
+        Y = rng.uniform(-1, 1, (n, sizes[-1])).tolist()
+    data = {"network": {"sizes": sizes, "activation": acts,
+                        "weights": {"random": {"seed": seed, "low": -1, "high": 1}},
+                        "biases": [rng.uniform(-0.5, 0.5, k).tolist() for k in sizes[1:]]},
+            "loss": loss, "learning_rate": 0.2, "update": update,
+            "data": [{"x": x.tolist(), "y": y} for x, y in zip(X, Y)],
+            "steps": 2, "predict": rng.uniform(-1, 1, (2, sizes[0])).tolist(),
+            "display": {"notation": notation, "digits": digits}}
+    if update == "batch":
+        data["reduction"] = "mean"
+    return spec.parse(data, "shapes.yaml")
+
+
+@pytest.mark.parametrize("update", ["sgd", "batch"])
+@pytest.mark.parametrize("notation,digits", [("default", 6), ("bracket", 4), ("netout", 9)])
+@pytest.mark.parametrize("sizes,acts,loss", SHAPES, ids=["-".join(map(str, s[0])) for s in SHAPES])
+def test_every_number_shown_is_the_traces(sizes, acts, loss, update, notation, digits):
+    p = problem(sizes, acts, loss, update, notation, digits)
+    t = trace.trace(p)
+    tex = render.render(t, derive.derive_problem(p))
+    shown = t.updates[:p.full_updates]
+    assert shown, "the problem should show at least one update in full"
+    for u in shown:
+        for s in u.layers:
+            for q in ("W", "b", "z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
+                m = render.matrix(getattr(s, q), digits)
+                assert m in tex, f"update {u.index}, layer {s.layer}: {q} is not shown as {m}"
+    for W, b in zip(t.weights, t.biases):
+        assert render.matrix(W, digits) in tex and render.matrix(b, digits) in tex
+    for pr in t.predictions:
+        for y in pr.output:
+            assert render.fmt(y, digits) in tex
