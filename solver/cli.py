@@ -7,7 +7,9 @@ SymPy or Jinja.
 """
 
 import json
+import os
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -45,24 +47,44 @@ def load_problem(path, as_graph=False):
     return graph.load_data(data, path, as_graph)
 
 
-def run_each(paths, action, quiet=False):
-    """Run ``action(file)`` on every problem file; report errors and progress, return exit code."""
+def run_each(paths, action, quiet=False, jobs=1):
+    """Run ``action(file)`` on every problem file; report errors and progress, return exit code.
+
+    With ``jobs`` > 1 the files are worked on in that many threads (the work is mostly
+    pdflatex, a separate process); progress lines come in the order files finish.
+    """
     try:
         files = problem_files(paths)
     except InputError as e:
         click.echo(str(e), err=True)
         return 2
-    failed = 0
     many = len(files) > 1
-    for i, f in enumerate(files, start=1):
-        try:
-            message = action(f)
-        except InputError as e:
+    failed = done = 0
+
+    def report(f, outcome):
+        nonlocal failed, done
+        done += 1
+        if isinstance(outcome, InputError):
             failed += 1
-            click.echo(str(e), err=True)
-            continue
-        if message and not quiet:
-            click.echo(f"[{i}/{len(files)}] {message}" if many else message, err=True)
+            click.echo(str(outcome), err=True)
+        elif outcome and not quiet:
+            click.echo(f"[{done}/{len(files)}] {outcome}" if many else outcome, err=True)
+
+    def attempt(f):
+        try:
+            return action(f)
+        except InputError as e:
+            return e
+
+    if jobs > 1 and many:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(attempt, f): f for f in files}
+            for future in as_completed(futures):
+                report(futures[future], future.result())
+    else:
+        for f in files:
+            report(f, attempt(f))
     if many and not quiet:
         click.echo(f"{len(files) - failed} of {len(files)} problem files done"
                    + (f", {failed} with errors" if failed else ""), err=True)
@@ -185,9 +207,11 @@ def verify(problem, claims, as_json, show_all, pdf_path):
               type=click.Path(file_okay=False), help="Folder for <name>.tex and <name>.pdf.")
 @click.option("--tex-only", is_flag=True, help="Write the .tex only; do not run pdflatex.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1, show_default=True,
+              help="Problems solved at the same time (for folders).")
 @click.option("--as-graph", is_flag=True,
               help="Take layered problems through the graph path (their first update, as equations).")
-def solve(paths, out_dir, tex_only, quiet, as_graph):
+def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
     """Write the worked solution: OUTPUT/<name>.tex and OUTPUT/<name>.pdf.
 
     Takes problem files or folders of them. A LaTeX error exits with code 2 and the
@@ -235,13 +259,13 @@ def solve(paths, out_dir, tex_only, quiet, as_graph):
             if pending is not None:
                 pending.cancel()
 
-    sys.exit(run_each(paths, action, quiet))
+    sys.exit(run_each(paths, action, quiet, jobs))
 
 
 def write_atomic(target, data):
     """Write bytes to ``target`` through a temporary file, so it is complete or absent."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
     tmp.write_bytes(data)
     tmp.replace(target)

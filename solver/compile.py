@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import InputError
@@ -57,11 +58,18 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
                 raise InputError(source_name, "", f"LaTeX error: {first_error(log)}")
             if "Rerun to get" not in log:
                 break
-        pdf_path.parent.mkdir(parents=True, exist_ok=True)
-        part = pdf_path.with_name(f".{pdf_path.name}.part")
-        shutil.move(str(Path(tmp) / "doc.pdf"), part)
-        part.replace(pdf_path)
+        place(Path(tmp) / "doc.pdf", pdf_path)
     return pdf_path
+
+
+def place(built, target):
+    """Move a finished file into ``target`` through a hidden temporary name beside it, so
+    that ``target`` is either complete or absent (never a half-copied file)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+    shutil.move(str(built), part)
+    part.replace(target)
 
 
 def _format_path(preamble):
@@ -98,10 +106,7 @@ def build_format(preamble, fmt_path, timeout=120):
         if run.returncode != 0 or not built.exists():
             return False
         try:
-            fmt_path.parent.mkdir(parents=True, exist_ok=True)
-            part = fmt_path.with_name(f".{fmt_path.name}.{os.getpid()}.part")
-            shutil.move(str(built), part)
-            part.replace(fmt_path)
+            place(built, fmt_path)
         except OSError:
             return False
     return True
@@ -187,11 +192,7 @@ class Pending:
             if "Rerun to get" in log:  # needs more passes: do them on the whole document
                 self.cancel()
                 return compile_pdf(tex, pdf_path, source_name, self.timeout)
-            pdf_path = Path(pdf_path)
-            pdf_path.parent.mkdir(parents=True, exist_ok=True)
-            part = pdf_path.with_name(f".{pdf_path.name}.part")
-            shutil.move(str(d / "doc.pdf"), part)
-            part.replace(pdf_path)
+            place(d / "doc.pdf", pdf_path)
             if not self.with_format and self.fmt is not None:
                 build_format(self.preamble, self.fmt)  # once: later runs load it ready-made
             return pdf_path

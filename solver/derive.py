@@ -22,6 +22,7 @@ against the trace's numbers.
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 #: the cache key: a digest of this module's own source, so any change to the derivations
@@ -37,6 +38,9 @@ OUTPUT_FORM = ("sigmoid", "tanh")
 NAMES = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{ReLU}",
          "leaky_relu": r"\operatorname{LReLU}", "linear": r"\operatorname{id}",
          "softplus": r"\operatorname{softplus}", "softmax": r"\operatorname{softmax}"}
+
+
+_SYMPY_LOCK = threading.Lock()
 
 
 def cache_dir():
@@ -73,10 +77,11 @@ def derive(activation, slope, loss):
             return data
     except (OSError, ValueError):
         pass
-    data = _derive_sympy(activation, slope, loss)
+    with _SYMPY_LOCK:  # solve -j runs problems in threads; SymPy runs one at a time
+        data = _derive_sympy(activation, slope, loss)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
         tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         tmp.replace(path)
     except OSError:
