@@ -40,6 +40,8 @@ DRAW_UNITS = 6
 
 #: loss table rows before it shows every k-th update only
 MAX_TABLE_ROWS = 400
+#: query points whose forward pass is written out (the rest are in the table only)
+PREDICTION_PASSES = 3
 
 
 # ---------------------------------------------------------------------------------------
@@ -381,9 +383,16 @@ def render(trace, derivations, annotate=None):
     yh = n.unit("yhat_unit", "L", "1")
     ctx["class_rule"] = ("the output unit with the largest value (units counted from 0)" if p.sizes[-1] > 1
                          else rf"class 1 if ${yh} \ge 0.5$, class 0 otherwise")
-    ctx["final"] = [{"l": l, "Wsym": n.W(l), "W": M(chop(trace.weights[l - 1], W_scale[l - 1])), "bsym": n.b(l),
-                     "b": None if trace.biases is None else M(chop(trace.biases[l - 1], b_scale[l - 1]))}
-                    for l in range(1, L + 1)]
+    W_final = {l: chop(trace.weights[l - 1], W_scale[l - 1]) for l in range(1, L + 1)}
+    b_final = {l: None if trace.biases is None else chop(trace.biases[l - 1], b_scale[l - 1])
+               for l in range(1, L + 1)}
+    ctx["prediction_passes"] = [
+        {"k": k, "lines": _forward(n, d, acts, W_final, b_final,
+                                   {0: q.input[:, None], **{l: q.a[l - 1][:, None] for l in range(1, L + 1)}},
+                                   {l: q.z[l - 1][:, None] for l in range(1, L + 1)})}
+        for k, q in enumerate(trace.predictions[:PREDICTION_PASSES], start=1)]
+    ctx["final"] = [{"l": l, "Wsym": n.W(l), "W": M(W_final[l]), "bsym": n.b(l),
+                     "b": None if b_final[l] is None else M(b_final[l])} for l in range(1, L + 1)]
     if annotate is not None:
         annotate(ctx)
     body = _env().get_template("solution.tex.j2").render(**ctx)
@@ -666,6 +675,25 @@ def noise_scales(p, u, acts, W_scale, b_scale):
             "W": W_scale, "b": b_scale, "W_new": W_new, "b_new": b_new}
 
 
+def _forward(n, d, acts, W, b, a, z):
+    """Align lines of a forward pass, layer by layer: z = W a + b with the numbers, then
+    a = f(z). ``W``, ``b`` (None without biases), ``z`` map layers 1..L to the matrices
+    shown, ``a`` maps 0..L (``a[0]`` is the input)."""
+    def mw(m):
+        return matrix(m, d), width(m, d)
+
+    lines = []
+    for l in range(1, len(acts) + 1):
+        bias = f" + {n.b(l)}" if b[l] is not None else ""
+        pieces = [("", *mw(W[l])), ("", *mw(a[l - 1]))]
+        if b[l] is not None:
+            pieces.append(("+", *mw(b[l])))
+        lines.append(_chain(n.pre(l), "=", rf"{n.W(l)}\, {n.act(l - 1)}{bias}", pieces, *mw(z[l])))
+        lines.append(_chain(n.act(l), "=", rf"{NAMES_TEX[acts[l - 1].name]}\big({n.pre(l)}\big)", [],
+                            *mw(a[l]), 2.0))
+    return lines
+
+
 def _update(p, n, d, u, acts, out_d, scales):
     """Everything shown for one update, as align lines: forward, loss, backward,
     gradients, new parameters (numbers chopped by the noise rule of the module)."""
@@ -687,19 +715,8 @@ def _update(p, n, d, u, acts, out_d, scales):
         a_show[l] = chop(layers[l].a, a_scale[l])
     delta_show = {l: chop(layers[l].delta, d_scale[l]) for l in range(1, L + 1)}
 
-    # ---- forward
-    forward = []
-    for l in range(1, L + 1):
-        s = layers[l]
-        fsym = NAMES_TEX[acts[l - 1].name]
-        bias = f" + {n.b(l)}" if s.b is not None else ""
-        pieces = [("", *mw(W_show[l])), ("", *mw(a_show[l - 1]))]
-        if s.b is not None:
-            pieces.append(("+", *mw(b_show[l])))
-        zt, zw = mw(chop(s.z, z_scale[l]))
-        forward.append(_chain(n.pre(l), "=", rf"{n.W(l)}\, {n.act(l - 1)}{bias}", pieces, zt, zw))
-        at, aw = mw(a_show[l])
-        forward.append(_chain(n.act(l), "=", rf"{fsym}\big({n.pre(l)}\big)", [], at, aw, 2.0))
+    forward = _forward(n, d, acts, W_show, b_show, a_show,
+                       {l: chop(layers[l].z, z_scale[l]) for l in range(1, L + 1)})
 
     # ---- loss
     outL = layers[L]

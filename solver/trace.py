@@ -57,9 +57,14 @@ class Update:
 
 @dataclass
 class Prediction:
+    """A query point's output and class with the final parameters; ``z[l-1]`` and
+    ``a[l-1]`` are its pre-activation and activation of layer l (``a[-1]`` is ``output``)."""
+
     input: np.ndarray
     output: np.ndarray
     cls: int
+    z: list = None
+    a: list = None
 
 
 @dataclass
@@ -177,10 +182,11 @@ def predict(problem, weights, biases):
     if problem.predict is None:
         return []
     acts = [make_activation(n, s) for n, s in problem.activations]
-    _, as_ = forward(weights, biases, acts, problem.predict)
+    zs, as_ = forward(weights, biases, acts, problem.predict)
     out = as_[-1]
     classes = classify(out)
-    return [Prediction(problem.predict[:, j], out[:, j], int(classes[j])) for j in range(out.shape[1])]
+    return [Prediction(problem.predict[:, j], out[:, j], int(classes[j]),
+                       [z[:, j] for z in zs], [a[:, j] for a in as_]) for j in range(out.shape[1])]
 
 
 def classify(out):

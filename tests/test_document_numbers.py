@@ -11,6 +11,7 @@ would be missing.
 import numpy as np
 import pytest
 
+from conftest import PROBLEMS
 from solver import derive, render, spec, trace
 
 SHAPES = [
@@ -59,6 +60,17 @@ def test_every_number_shown_is_the_traces(sizes, acts, loss, update, notation, d
                 assert m in tex, f"update {u.index}, layer {s.layer}: {q} is not shown as {m}"
     for W, b in zip(t.weights, t.biases):
         assert render.matrix(W, digits) in tex and render.matrix(b, digits) in tex
-    for pr in t.predictions:
+    for k, pr in enumerate(t.predictions):
         for y in pr.output:
             assert render.fmt(y, digits) in tex
+        if k < render.PREDICTION_PASSES:  # the query point's forward pass is written out
+            for z, a in zip(pr.z, pr.a):
+                assert render.matrix(z, digits) in tex and render.matrix(a, digits) in tex
+
+
+def test_seed001_q1b_query_forward_pass_is_shown():
+    """Seed 001 (b) works the query point's forward pass; so does the document."""
+    p = spec.load(PROBLEMS / "seed001_q1_sigmoid_sgd.yaml")
+    tex = render.render(trace.trace(p), derive.derive_problem(p))
+    for numbers in (["0.198989"] * 3, ["0.549584"] * 3, ["0.382101", "-0.0913066"], ["0.59438", "0.477189"]):
+        assert render.matrix(np.array(numbers, dtype=float), 6) in tex
