@@ -5,7 +5,6 @@ numbers; SymPy's output deltas are checked against the trace's numbers for every
 activation/loss pair; user text must come out literally; a warm run never imports SymPy.
 """
 
-import doctest
 import os
 import re
 import subprocess
@@ -300,11 +299,6 @@ def test_bad_problem_exits_2(tmp_path, cache):
     result, pdf, tex = solve_one(tmp_path, dict(SMALL, learning_rate=-1))
     assert result.exit_code == 2 and "learning_rate" in result.output
     assert not pdf.exists()
-
-
-def test_doctests_of_my_modules(cache):
-    for module in (render, derive):
-        assert doctest.testmod(module).failed == 0
 
 
 @needs_tex
