@@ -336,8 +336,7 @@ def _sympy():
         @classmethod
         def eval(cls, z):
             if z.is_Float or (z.is_number and z.is_real and not z.is_Rational):
-                v = float(z)
-                return sp.Float(1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)))
+                return sp.Float(_float_sigmoid(float(z)))
 
         def fdiff(self, argindex=1):
             return self * (1 - self)
