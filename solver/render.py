@@ -524,7 +524,7 @@ def _figure(p, n, d):
                 if l == 0:
                     label = n.unit("x_unit", 0, i + 1)
                 else:
-                    label = n.unit("act_unit", "L" if False else l, i + 1)
+                    label = n.unit("act_unit", l, i + 1)
                 style = "inp" if l == 0 else ("outp" if l == L else "hid")
                 lines.append(rf"\node[{style}] (u{l}_{i}) at ({l * dx:.2f},{y:.2f}) {{${label}$}};")
                 if l > 0 and p.biases is not None:
