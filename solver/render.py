@@ -104,7 +104,7 @@ def escape(text):
             out.append(ch if ch.isprintable() else " ")
         elif ch in _UNICODE:
             out.append(_UNICODE[ch])
-        elif ch.isalpha() and ord(ch) < 0x180 and _latin_ok(ch):
+        elif ch in _LATIN:
             out.append(ch)  # accented Latin letters: LaTeX's utf8 input handles them
         else:
             out.append(f"[U+{ord(ch):04X}]")
@@ -112,10 +112,6 @@ def escape(text):
 
 
 _LATIN = set("ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĆćČčĎďĒēĚěĞğĪīŁłŃńŇňŌōŐőŘřŚśŠšŤťŪūŮůŰűŹźŻżŽž")
-
-
-def _latin_ok(ch):
-    return ch in _LATIN
 
 
 def chop(x, scale):
