@@ -35,6 +35,12 @@ def first_error(log):
     return "pdflatex failed without an error line in its log"
 
 
+def _tex_env(folder):
+    """The environment of every pdflatex run: paranoid file access (openin_any and
+    openout_any ``p``: no hidden files, no absolute or ``..`` paths outside ``folder``)."""
+    return dict(os.environ, TEXMFOUTPUT=str(folder), openout_any="p", openin_any="p")
+
+
 def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
     """Compile LaTeX source ``tex`` into ``pdf_path``; raise InputError on a LaTeX error.
 
@@ -45,7 +51,7 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
         raise InputError(source_name, "", "pdflatex is not installed (run scripts/setup.sh)")
     with tempfile.TemporaryDirectory(prefix="backprop-") as tmp:
         (Path(tmp) / "doc.tex").write_text(tex, encoding="utf-8")
-        env = dict(os.environ, TEXMFOUTPUT=tmp, openout_any="p", openin_any="p")
+        env = _tex_env(tmp)
         for _ in range(MAX_PASSES):
             try:
                 run = subprocess.run([*PDFLATEX, "doc.tex"], cwd=tmp, env=env, timeout=timeout,
@@ -95,7 +101,7 @@ def build_format(preamble, fmt_path, timeout=120):
     fmt_path = Path(fmt_path)
     with tempfile.TemporaryDirectory(prefix="backprop-fmt-") as tmp:
         (Path(tmp) / "pre.tex").write_text(preamble + "\n\\dump\n", encoding="utf-8")
-        env = dict(os.environ, TEXMFOUTPUT=tmp, openout_any="p", openin_any="p")
+        env = _tex_env(tmp)
         try:
             run = subprocess.run([PDFLATEX[0], "-ini", *PDFLATEX[1:], "-jobname=pre", "&pdflatex", "pre.tex"],
                                  cwd=tmp, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
@@ -134,7 +140,7 @@ class Pending:
             return
         self.fmt = _format_path(preamble)
         self.with_format = self.fmt is not None and self.fmt.exists()
-        env = dict(os.environ, TEXMFOUTPUT=str(d), openout_any="p", openin_any="p")
+        env = _tex_env(d)
         # scrollmode until the body arrives: nonstopmode would refuse to read the pipe
         if self.with_format:  # the packages come loaded from the format
             cmd = [PDFLATEX[0], f"-fmt={self.fmt.with_suffix('')}", "-interaction=scrollmode",
