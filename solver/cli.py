@@ -9,7 +9,6 @@ SymPy or Jinja.
 import json
 import os
 import sys
-import threading
 from pathlib import Path
 
 import click
@@ -157,6 +156,8 @@ def trace(paths, out_dir, indent, as_graph):
         click.echo(text)
         sys.exit(0)
 
+    from .compile import write_atomic
+
     def action(f):
         target = Path(out_dir) / f"{Path(f).stem}.json"
         text = dump(f)
@@ -188,7 +189,7 @@ def verify(problem, claims, as_json, show_all, pdf_path):
             from . import compile as cp
             tex = vf.document(p, t, tolerance, results, Path(claims).name)
             if pdf_path.endswith(".tex"):
-                write_atomic(pdf_path, tex.encode("utf-8"))
+                cp.write_atomic(pdf_path, tex.encode("utf-8"))
             else:
                 cp.compile_pdf(tex, pdf_path, source_name=problem)
     except InputError as e:
@@ -245,7 +246,7 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
             out = Path(out_dir)
             tex_path = out / f"{Path(f).stem}.tex"
             if tex_only:
-                write_atomic(tex_path, tex.encode("utf-8"))
+                cp.write_atomic(tex_path, tex.encode("utf-8"))
                 return f"{f} -> {tex_path}"
             pdf_path = out / f"{Path(f).stem}.pdf"
             if pending is not None:
@@ -253,19 +254,10 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
                 p.finish(tex, pdf_path, source_name=f)
             else:
                 cp.compile_pdf(tex, pdf_path, source_name=f)
-            write_atomic(tex_path, tex.encode("utf-8"))  # after the PDF: a failure leaves neither
+            cp.write_atomic(tex_path, tex.encode("utf-8"))  # after the PDF: a failure leaves neither
             return f"{f} -> {pdf_path}"
         finally:
             if pending is not None:
                 pending.cancel()
 
     sys.exit(run_each(paths, action, quiet, jobs))
-
-
-def write_atomic(target, data):
-    """Write bytes to ``target`` through a temporary file, so it is complete or absent."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
-    tmp.write_bytes(data)
-    tmp.replace(target)

@@ -68,13 +68,27 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
     return pdf_path
 
 
+def _part(target):
+    """A hidden temporary name beside ``target`` (its folder made), unique to this
+    process and thread, from which the finished file is renamed into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+
+
 def place(built, target):
     """Move a finished file into ``target`` through a hidden temporary name beside it, so
     that ``target`` is either complete or absent (never a half-copied file)."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+    part = _part(target)
     shutil.move(str(built), part)
+    part.replace(target)
+
+
+def write_atomic(target, data):
+    """Write bytes to ``target`` through a temporary file, so it is complete or absent."""
+    target = Path(target)
+    part = _part(target)
+    part.write_bytes(data)
     part.replace(target)
 
 

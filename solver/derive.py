@@ -79,11 +79,10 @@ def derive(activation, slope, loss):
         pass
     with _SYMPY_LOCK:  # solve -j runs problems in threads; SymPy runs one at a time
         data = _derive_sympy(activation, slope, loss)
+    from .compile import write_atomic
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, json.dumps(data, indent=1).encode("utf-8"))
     except OSError:
         pass  # a read-only cache only costs time
     return data
