@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .derive import NAMES
 from .errors import InputError
 from .functions import LOSSES, log_softmax, make_activation, softplus
 
@@ -685,7 +686,7 @@ def _forward(n, d, acts, W, b, a, z):
         if b[l] is not None:
             pieces.append(("+", *mw(b[l])))
         lines.append(_chain(n.pre(l), "=", rf"{n.W(l)}\, {n.act(l - 1)}{bias}", pieces, *mw(z[l])))
-        lines.append(_chain(n.act(l), "=", rf"{NAMES_TEX[acts[l - 1].name]}\big({n.pre(l)}\big)", [],
+        lines.append(_chain(n.act(l), "=", rf"{NAMES[acts[l - 1].name]}\big({n.pre(l)}\big)", [],
                             *mw(a[l]), 2.0))
     return lines
 
@@ -795,11 +796,6 @@ def _update(p, n, d, u, acts, out_d, scales):
     return {"index": u.index, "samples": samples, "ns": ns, "x": matrix(x, d), "y": matrix(yv, d),
             "forward": forward, "loss": loss, "backward": backward, "grads": grads, "news": news,
             "eta": fmt(p.learning_rate, d)}
-
-
-NAMES_TEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "softmax": r"\operatorname{softmax}",
-             "relu": r"\operatorname{ReLU}", "leaky_relu": r"\operatorname{LReLU}",
-             "linear": r"\operatorname{id}", "softplus": r"\operatorname{softplus}"}
 
 
 def _loss_table(trace, d):
