@@ -162,10 +162,8 @@ def _derive_sympy(activation, slope, loss):
     if activation == "softmax":
         out.update(_softmax_delta(sp, loss))
         return out
-    f, (write_as, inverse) = _activation(sp, activation, slope, Z, S, sigma)
-    d = sp.diff(f, Z)
+    # f, d = f'(z) and d_s (f' written in s) are those worked out above
     if inverse is not None:
-        d_s = sp.simplify(d.subs(Z, inverse))
         # the output is yhat = f(z): where f' is written in f's own output, s = yhat
         repl = YH if activation in OUTPUT_FORM else write_as
         delta = sp.simplify(g * d_s.subs(S, repl))
