@@ -320,10 +320,13 @@ class _Doc:
             sign = ">" if pc.output > 0 else "<" if pc.output < 0 else "="
             return f"${y} {sign} 0$ on the whole piece"
         if pc.boundary:
-            line = sp.Eq(pc.output, 0)
-            sol = sp.solve(pc.output, x[1]) or sp.solve(pc.output, x[0])
-            var = x[1] if sp.solve(pc.output, x[1]) else x[0]
-            return f"boundary ${self.tex(var)} = {self.tex(sol[0])}$" if sol else f"boundary ${self.tex(line)}$"
+            var = x[1]
+            sol = sp.solve(pc.output, var)
+            if not sol:
+                var = x[0]
+                sol = sp.solve(pc.output, var)
+            return (f"boundary ${self.tex(var)} = {self.tex(sol[0])}$" if sol
+                    else f"boundary ${self.tex(sp.Eq(pc.output, 0))}$")
         cx = sum(q[0] for q in pc.polygon) / len(pc.polygon)
         cy = sum(q[1] for q in pc.polygon) / len(pc.polygon)
         v = float(pc.output.subs({x[0]: cx, x[1]: cy}))
