@@ -12,7 +12,7 @@ not nodes but edge labels: the edge n -> c carries dc/dn when c is linear in n.
 import re
 from pathlib import Path
 
-from .graph import LOSS_NAME, SAMPLE_INDEX, _sympy, node_of, variable
+from .graph import LOSS_NAME, SAMPLE_INDEX, _area, _clip, _sympy, node_of, per_sample, variable
 from .render import escape, fmt
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -223,7 +223,6 @@ class _Doc:
         return self.dfrac("E", var), rule, formula
 
     def total_var(self, r):
-        from .graph import per_sample
         sp = _sympy()[0]
         v = variable(self.g, r.name) if "[" in r.name else self.g.sym[r.name]
         if node_of(r.name) in self.g.per_sample:
@@ -334,7 +333,6 @@ class _Doc:
 
     def plot(self):
         """TikZ of the pieces: regions coloured by the sign of the output, boundary thick."""
-        from .graph import _clip
         if not self.s.pieces:
             return None
         x = [self.g.sym[n] for n in self.p.inputs]
@@ -350,7 +348,6 @@ class _Doc:
                 continue
             for sign, colour in ((1, "pos"), (-1, "neg")):
                 part = _clip(pc.polygon, sign * pc.output, x)
-                from .graph import _area
                 if _area(part) > 1e-9:
                     fills.append((colour, path(part)))
             outlines.append(path(pc.polygon))
