@@ -10,12 +10,10 @@ not nodes but edge labels: the edge n -> c carries dc/dn when c is linear in n.
 """
 
 import re
-from pathlib import Path
 
 from .graph import LOSS_NAME, SAMPLE_INDEX, _area, _clip, _sympy, node_of, per_sample, variable
-from .render import escape, fmt
+from .render import _env, escape, fmt
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
          "mu", "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma",
          "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"}
@@ -378,25 +376,13 @@ def _id(n):
     return "n" + re.sub(r"[^A-Za-z0-9]", "x", n)
 
 
-def environment():
-    """The Jinja environment of the LaTeX templates, with the delimiters of solver.render
-    (``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``), which LaTeX never uses."""
-    import jinja2
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
-        block_start_string=r"\BLOCK{", block_end_string="}",
-        variable_start_string=r"\VAR{", variable_end_string="}",
-        comment_start_string=r"\#{", comment_end_string="}",
-        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-
-
 def render(solution):
     """The LaTeX document of a solved graph problem."""
     d = _Doc(solution)
     p = solution.problem
     leaves, defs = d.equations()
     nodes, edges = d.drawing()
-    return environment().get_template("graph.tex.j2").render(
+    return _env().get_template("graph.tex.j2").render(
         title=escape(p.title), description=escape(p.description), numeric=p.numeric,
         leaves=leaves, defs=defs, nodes=nodes, edges=edges,
         samples=None if p.samples is None else (tex_name(p.samples) if isinstance(p.samples, str) else str(p.samples)),
