@@ -22,6 +22,7 @@ import numpy as np
 from .derive import NAMES
 from .errors import InputError
 from .functions import LOSSES, log_softmax, make_activation, softplus
+from .trace import reduction_factor
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -639,7 +640,7 @@ def noise_scales(p, u, acts, W_scale, b_scale):
     the result holds those after it under "W_new"/"b_new"."""
     L = p.L
     x = u.input
-    r = 1.0 / x.shape[1] if p.reduction == "mean" else 1.0
+    r = reduction_factor(p, x.shape[1])
     layers = u.layers
     a_scale, z_scale, fprime, d_scale = {0: np.abs(x)}, {}, {}, {}
     for l in range(1, L + 1):
@@ -697,7 +698,7 @@ def _update(p, n, d, u, acts, out_d, scales):
     L = p.L
     x = u.input
     ns = x.shape[1]
-    r = 1.0 / ns if p.reduction == "mean" else 1.0
+    r = reduction_factor(p, ns)
     layers = [None] + list(u.layers)
 
     def mw(a):

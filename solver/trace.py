@@ -101,6 +101,11 @@ def penalty(weights, l1, l2):
     return sum(0.5 * l2 * float((W * W).sum()) + l1 * float(np.abs(W).sum()) for W in weights)
 
 
+def reduction_factor(problem, n):
+    """R for an update of ``n`` samples: 1/n for a batch mean, else 1 (sgd, batch sum)."""
+    return 1.0 / n if problem.reduction == "mean" else 1.0
+
+
 def weight_gradient(problem, W, delta, a_prev, r):
     """grad_W = r delta (a_prev)^T + l2 W + l1 sign(W), for one layer's weights W.
 
@@ -127,7 +132,7 @@ def gradients(problem, weights, biases, x, y):
     acts = [make_activation(n, s) for n, s in problem.activations]
     loss_fn = LOSSES[problem.loss]
     zs, as_ = forward(weights, biases, acts, x)
-    r = 1.0 / x.shape[1] if problem.reduction == "mean" else 1.0
+    r = reduction_factor(problem, x.shape[1])
     L = len(weights)
     deltas = [None] * L
     deltas[-1] = output_delta(acts[-1], loss_fn, zs[-1], as_[-1], y)

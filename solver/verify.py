@@ -45,7 +45,7 @@ import yaml
 from .errors import InputError
 from .functions import LOSSES, make_activation, output_delta, output_loss
 from .spec import _Checker, _kind, _Loader, read_yaml
-from .trace import classify, forward, penalty, weight_gradient
+from .trace import classify, forward, penalty, reduction_factor, weight_gradient
 
 STATUSES = ("ok", "wrong", "carried_forward", "wrong_shape")
 LAYER_QUANTITIES = ("W", "b", "z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new")
@@ -225,7 +225,7 @@ class Graph:
 
     def r(self, u):
         """R: 1 for a sum over the update's samples, 1/n for a mean."""
-        return 1.0 / len(self.t.updates[u - 1].samples) if self.p.reduction == "mean" else 1.0
+        return reduction_factor(self.p, len(self.t.updates[u - 1].samples))
 
     def inputs(self, k):
         """The direct inputs of ``k`` (see the module docstring)."""
