@@ -182,8 +182,7 @@ def _derive_sympy(activation, slope, loss):
         delta_tex = _cases(sp, delta_t, lambda v: _tex_tidy(sp, v, (YH, YT), {}))
     elif not simplified:
         fp = d_s.subs(S, YH if activation in OUTPUT_FORM else write_as) if inverse is not None else d
-        delta_tex = _wrap(sp, g_tidy[0], g_tex) + r" \, " + _wrap(
-            sp, fp, _tex_tidy(sp, fp, (YH, YT), {}))
+        delta_tex = _wrap(g_tex) + r" \, " + _wrap(_tex_tidy(sp, fp, (YH, YT), {}))
     out.update({"delta_kind": "elementwise", "delta": delta_tex, "delta_expr": str(delta_t),
                 "delta_general": None, "delta_simplified": bool(simplified)})
     return out
@@ -198,8 +197,8 @@ def _cases(sp, pw, tex):
     return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 
-def _wrap(sp, e, t):
-    """LaTeX ``t`` of expression ``e``, in brackets if it is a sum at its top level."""
+def _wrap(t):
+    """LaTeX ``t``, in brackets if it is a sum at its top level."""
     depth, top_sum = 0, False
     for k, ch in enumerate(t):
         depth += 1 if ch in "{(" else -1 if ch in "})" else 0
@@ -278,8 +277,7 @@ def _softmax_delta(sp, loss):
                 "delta_general": tex_general, "delta_general_expr": str(general),
                 "delta_simplified": True}
     # no per-unit closed form: check the Jacobian form against the chain rule
-    g = [sp.diff(E, a) for a in yh]
-    jac_form = yh[0] * (g[0] - sum(yh[k] * g[k] for k in range(3)))
+    jac_form = yh[0] * (dE[0] - sum(yh[k] * dE[k] for k in range(3)))
     assert sp.expand(jac_form - delta1) == 0
     return {"delta_kind": "softmax_jacobian",
             "delta": r"YH \left(GG_i - \sum_{k=1}^{CC} YH_k\, GG_k\right)",
