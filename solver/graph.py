@@ -219,15 +219,17 @@ def parse(data, file="<problem>"):
         c.fail("graph.define", f"expected at most {MAX_NODES} definitions, got {len(define)}")
     known = set(inputs) | set(targets) | set(parameters)
     later = set(define)
+    ex = _Expr(vectors, [n for n in known if n not in vectors])
     for n, text in define.items():
         k = f"graph.define.{n}"
         _check_name(c, n, k, taken)
-        _parse_expr(c, text, k, known, later, vectors, file)
+        _parse_expr(c, text, k, known, later, ex)
         known.add(n)
         taken.add(n)
+        ex.add_scalar(n)
     loss = g.get("loss")
     if loss is not None:
-        _parse_expr(c, loss, "graph.loss", known, set(), vectors, file)
+        _parse_expr(c, loss, "graph.loss", known, set(), ex)
         loss = str(loss)
 
     nodes = list(inputs) + list(targets) + list(parameters) + list(define)
@@ -375,6 +377,10 @@ class _Expr:
                           "cos": sp.cos, "Abs": sp.Abs, "abs": sp.Abs, "sigmoid": sigmoid,
                           "relu": relu, "max": max_, "Max": max_, "Sum": sum_}
 
+    def add_scalar(self, name):
+        """Make the scalar ``name`` (a new definition) known to the expressions after it."""
+        self.scalars[name] = _sympy()[0].Symbol(name, real=True)
+
     def parse(self, text, known):
         """The SymPy expression of ``text``, using only names in ``known``; ValueError if not."""
         sp = _sympy()[0]
@@ -447,7 +453,8 @@ def _in_brackets(text, m):
     return before.rstrip().endswith(",") and after.startswith(")")
 
 
-def _parse_expr(c, text, key, known, later, vectors, file):
+def _parse_expr(c, text, key, known, later, ex):
+    """Check one expression text with the parser ``ex`` (names in ``known`` only)."""
     from .spec import _kind
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         c.fail(key, f"expected an expression (text), got {_kind(text)}")
@@ -458,9 +465,8 @@ def _parse_expr(c, text, key, known, later, vectors, file):
         if w in later and w not in known:
             c.fail(key, f"uses {w} before it is defined (definitions come in order, each from "
                         f"earlier names only, so the graph has no cycles)")
-    scalars = [n for n in known if n not in vectors]
     try:
-        return _Expr(vectors, scalars).parse(text, known)
+        return ex.parse(text, known)
     except ValueError as e:
         c.fail(key, str(e))
 
