@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
-from .functions import make_activation, output_delta, output_loss, LOSSES
+from .functions import LOG_LOSSES, LOSSES, make_activation, output_delta, output_loss
 
 
 @dataclass
@@ -97,8 +97,15 @@ def forward(weights, biases, activations, x):
 
 
 def penalty(weights, l1, l2):
-    """(l2 / 2) sum W^2 + l1 sum |W| over every weight matrix (never the biases)."""
-    return sum(0.5 * l2 * float((W * W).sum()) + l1 * float(np.abs(W).sum()) for W in weights)
+    """(l2 / 2) sum W^2 + l1 sum |W| over every weight matrix (never the biases).
+
+    A term whose coefficient is 0 is not computed (0 * inf would be NaN for huge weights).
+
+    >>> penalty([np.array([[1e200]])], 0.0, 0.0), penalty([np.array([[3.0, -4.0]])], 0.5, 2.0)
+    (0.0, 28.5)
+    """
+    return sum((0.5 * l2 * float((W * W).sum()) if l2 else 0.0) + (l1 * float(np.abs(W).sum()) if l1 else 0.0)
+               for W in weights)
 
 
 def reduction_factor(problem, n):
@@ -161,25 +168,26 @@ def trace(problem):
     biases = None if p.biases is None else [b.copy() for b in p.biases]
     n = p.X.shape[1]
     batches = [[i] for i in range(n)] if p.update == "sgd" else [list(range(n))]
-    updates = []
-    for _ in range(p.steps):
-        for samples in batches:
-            x, y = p.X[:, samples], p.Y[:, samples]
-            zs, as_, deltas, gWs, gbs, sample_losses, loss = gradients(p, weights, biases, x, y)
-            layers = []
-            for l in range(len(weights)):
-                W_new = weights[l] - p.learning_rate * gWs[l]
-                b, b_new = (None, None) if biases is None else (
-                    biases[l], biases[l] - p.learning_rate * gbs[l] if p.train_biases else biases[l].copy())
-                layers.append(LayerStep(l + 1, weights[l], b, zs[l], as_[l], deltas[l],
-                                        gWs[l], gbs[l], W_new, b_new))
-            update = Update(len(updates) + 1, samples, x, y, layers, loss, sample_losses,
-                            penalty(weights, p.l1, p.l2))
-            _check_finite(p, update)
-            updates.append(update)
-            weights = [s.W_new for s in layers]
-            biases = None if biases is None else [s.b_new for s in layers]
-    return Trace(p, updates, predict(p, weights, biases), weights, biases)
+    with np.errstate(all="ignore"):  # overflow is refused by _check_finite, with a message
+        updates = []
+        for _ in range(p.steps):
+            for samples in batches:
+                x, y = p.X[:, samples], p.Y[:, samples]
+                zs, as_, deltas, gWs, gbs, sample_losses, loss = gradients(p, weights, biases, x, y)
+                layers = []
+                for l in range(len(weights)):
+                    W_new = weights[l] - p.learning_rate * gWs[l]
+                    b, b_new = (None, None) if biases is None else (
+                        biases[l], biases[l] - p.learning_rate * gbs[l] if p.train_biases else biases[l].copy())
+                    layers.append(LayerStep(l + 1, weights[l], b, zs[l], as_[l], deltas[l],
+                                            gWs[l], gbs[l], W_new, b_new))
+                update = Update(len(updates) + 1, samples, x, y, layers, loss, sample_losses,
+                                penalty(weights, p.l1, p.l2))
+                _check_finite(p, update)
+                updates.append(update)
+                weights = [s.W_new for s in layers]
+                biases = None if biases is None else [s.b_new for s in layers]
+        return Trace(p, updates, predict(p, weights, biases), weights, biases)
 
 
 def predict(problem, weights, biases):
@@ -189,6 +197,10 @@ def predict(problem, weights, biases):
     acts = [make_activation(n, s) for n, s in problem.activations]
     zs, as_ = forward(weights, biases, acts, problem.predict)
     out = as_[-1]
+    bad = np.flatnonzero(~np.isfinite(np.concatenate(zs + as_)).all(axis=0))
+    if bad.size:
+        raise InputError(problem.file, f"predict[{bad[0]}]", "the output of this query point "
+                                                             "overflows with the final parameters")
     classes = classify(out)
     return [Prediction(problem.predict[:, j], out[:, j], int(classes[j]),
                        [z[:, j] for z in zs], [a[:, j] for a in as_]) for j in range(out.shape[1])]
@@ -215,8 +227,13 @@ def _check_finite(problem, update):
                                  f"({name} is not finite); the weights or the learning rate are too "
                                  f"large to trace")
     if not np.isfinite(update.loss):
-        raise InputError(problem.file, "loss", f"the loss of update {update.index} is not finite "
-                                               f"(an output reached exactly 0 or 1)")
+        if not np.isfinite(update.penalty):
+            cause = "the regularization overflows for weights this large"
+        elif problem.loss in LOG_LOSSES:
+            cause = "the pre-activations of the output are too large"
+        else:
+            cause = "the outputs are too large for the loss"
+        raise InputError(problem.file, "loss", f"the loss of update {update.index} is not finite ({cause})")
 
 
 def _list(v):

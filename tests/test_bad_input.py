@@ -125,6 +125,26 @@ def test_folder_reports_every_bad_file_and_writes_nothing_for_them(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["a_good.json"]
 
 
+@pytest.mark.parametrize("extra,cause", [("", "the outputs are too large for the loss"),
+                                         ("regularization: {l2: 0.1}\n", "the regularization overflows")])
+def test_a_loss_that_overflows_is_an_error_with_its_cause(problem_file, extra, cause):
+    # z = 2e155 is finite, and so are the gradients; 1/2 z^2 (and 0.05 W^2) are not
+    text = ("network: {sizes: [1, 1], activation: linear, weights: 1e155}\n"
+            "loss: squared_error\nlearning_rate: 1e-200\ndata: [{x: [2], y: [0]}]\n" + extra)
+    code, _, err = run_cli("trace", problem_file(text))
+    assert code == 2 and len(err.strip().splitlines()) == 1  # no warning, no traceback
+    assert ": loss: the loss of update 1 is not finite (" in err and cause in err
+
+
+def test_a_query_point_that_overflows_is_an_error(problem_file):
+    text = ("network: {sizes: [1, 1], activation: linear, weights: 2}\n"
+            "loss: squared_error\nlearning_rate: 1e-9\ndata: [{x: [2], y: [0]}]\n"
+            "predict: [[1], [1e308]]\n")  # 2 * 1e308 overflows
+    code, _, err = run_cli("trace", problem_file(text))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert ": predict[1]: the output of this query point overflows" in err
+
+
 def test_overflow_is_an_error_not_a_silent_inf(problem_file):
     text = GOOD.replace("activation: sigmoid", "activation: linear").replace(
         "weights: 0.1", "weights: 1e200").replace("sizes: [5, 3, 2]", "sizes: [5, 3, 2]")
