@@ -15,24 +15,15 @@ def run(name):
     return trace.trace(spec.load(PROBLEMS / name))
 
 
-@pytest.fixture(scope="module")
-def q1():
-    return run("seed001_q1_sigmoid_sgd.yaml")
+def traced(name, file):
+    """A module-wide fixture ``name``: the trace of problems/``file``."""
+    return pytest.fixture(scope="module", name=name)(lambda: run(file))
 
 
-@pytest.fixture(scope="module")
-def q2a():
-    return run("seed001_q2a_tanh_sgd.yaml")
-
-
-@pytest.fixture(scope="module")
-def q2b():
-    return run("seed001_q2b_tanh_batch.yaml")
-
-
-@pytest.fixture(scope="module")
-def q3():
-    return run("seed001_q3_softmax_ce_batch.yaml")
+q1 = traced("q1", "seed001_q1_sigmoid_sgd.yaml")
+q2a = traced("q2a", "seed001_q2a_tanh_sgd.yaml")
+q2b = traced("q2b", "seed001_q2b_tanh_batch.yaml")
+q3 = traced("q3", "seed001_q3_softmax_ce_batch.yaml")
 
 
 def test_q1_forward(q1):
