@@ -60,7 +60,7 @@ def run_each(paths, action, quiet=False, jobs=1):
     many = len(files) > 1
     failed = done = 0
 
-    def report(f, outcome):
+    def report(outcome):
         nonlocal failed, done
         done += 1
         if isinstance(outcome, InputError):
@@ -78,12 +78,11 @@ def run_each(paths, action, quiet=False, jobs=1):
     if jobs > 1 and many:
         from concurrent.futures import ThreadPoolExecutor, as_completed
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(attempt, f): f for f in files}
-            for future in as_completed(futures):
-                report(futures[future], future.result())
+            for future in as_completed([pool.submit(attempt, f) for f in files]):
+                report(future.result())
     else:
         for f in files:
-            report(f, attempt(f))
+            report(attempt(f))
     if many and not quiet:
         click.echo(f"{len(files) - failed} of {len(files)} problem files done"
                    + (f", {failed} with errors" if failed else ""), err=True)
