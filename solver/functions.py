@@ -1,7 +1,13 @@
 """Activations and losses: each one's forward and backward side by side.
 
 Vectors of one sample are columns, so ``z`` and ``a`` have shape (units, samples);
-every function here works on whole arrays, never on single units.
+every function here works on whole arrays, never on single units, and on either kind
+of array the engine uses: float64, or object arrays of exact-mode numbers
+(:class:`solver.precise.Real`), which NumPy's ``np.exp``, ``@``, ``np.where``... hand
+to their elements. So the formulas are written without float-only tricks (no -inf
+masks, no ``np.logaddexp``), and each derivative in its stable form: sigma'(z) as
+sigma(z) sigma(-z) and tanh'(z) as sech^2 z, never 1 - a^2, which cancels to noise
+when a unit saturates.
 
 The output layer is special: ``output_loss`` and ``output_delta`` combine the output
 activation with the loss and, for the pairs that need it (sigmoid or softmax with a
@@ -12,13 +18,18 @@ neither overflow nor NaN.
 import numpy as np
 
 
+def positive_part(z):
+    """max(z, 0) in z's own number type (never mixes a float 0 into an exact array)."""
+    return np.where(z > 0, z, 0 * z)
+
+
 def softplus(z):
-    """ln(1 + e^z), without overflow.
+    """ln(1 + e^z) = max(z, 0) + ln(1 + e^-|z|), without overflow.
 
     >>> float(softplus(np.array(0.0)))
     0.6931471805599453
     """
-    return np.logaddexp(0.0, z)
+    return positive_part(z) + np.log1p(np.exp(-np.abs(z)))
 
 
 def sigmoid(z):
@@ -28,7 +39,17 @@ def sigmoid(z):
     0.549833997312478
     """
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sech2(z):
+    """sech^2 z = 1 - tanh^2 z = 4 e^(-2|z|) / (1 + e^(-2|z|))^2, without cancellation.
+
+    >>> float(sech2(np.array(15.0)))
+    3.74304918753537e-13
+    """
+    e = np.exp(-2 * np.abs(z))
+    return 4 * e / ((1 + e) * (1 + e))
 
 
 def log_softmax(z):
@@ -49,6 +70,9 @@ class Activation:
 
     name = ""
     elementwise = True
+    #: f(z) approaches its bounds as e^-|z| (sigmoid, tanh, softmax): exact mode keeps
+    #: enough digits to hold 1 - f(z) (see solver.trace)
+    saturates = False
 
     def forward(self, z):
         raise NotImplementedError
@@ -59,6 +83,12 @@ class Activation:
     def backward(self, z, a, g):
         return g * self.derivative(z, a)
 
+    def derivative_by_hand(self, z, a):
+        """f'(z) as a hand calculation writes it, from the activation a where the
+        textbook does (sigma' = a (1 - a), tanh' = 1 - a^2): what a student's numbers
+        follow from (solver.verify). The engine uses the stable :meth:`derivative`."""
+        return self.derivative(z, a)
+
     def __repr__(self):
         return self.name
 
@@ -67,24 +97,32 @@ class Sigmoid(Activation):
     """sigma(z) = 1 / (1 + e^-z);  sigma'(z) = sigma(z) (1 - sigma(z))."""
 
     name = "sigmoid"
+    saturates = True
 
     def forward(self, z):
         return sigmoid(z)
 
     def derivative(self, z, a):
-        return a * (1.0 - a)
+        return sigmoid(z) * sigmoid(-z)
+
+    def derivative_by_hand(self, z, a):
+        return a * (1 - a)
 
 
 class Tanh(Activation):
-    """tanh(z);  tanh'(z) = 1 - tanh(z)^2."""
+    """tanh(z);  tanh'(z) = 1 - tanh(z)^2 = sech^2 z."""
 
     name = "tanh"
+    saturates = True
 
     def forward(self, z):
         return np.tanh(z)
 
     def derivative(self, z, a):
-        return 1.0 - a * a
+        return sech2(z)
+
+    def derivative_by_hand(self, z, a):
+        return 1 - a * a
 
 
 class ReLU(Activation):
@@ -93,10 +131,10 @@ class ReLU(Activation):
     name = "relu"
 
     def forward(self, z):
-        return np.maximum(z, 0.0)
+        return positive_part(z)
 
     def derivative(self, z, a):
-        return (z > 0).astype(float)
+        return np.where(z > 0, 1.0, 0.0)
 
 
 class LeakyReLU(Activation):
@@ -123,7 +161,7 @@ class Linear(Activation):
         return z.copy()
 
     def derivative(self, z, a):
-        return np.ones_like(z)
+        return np.ones(z.shape)
 
 
 class Softplus(Activation):
@@ -146,6 +184,7 @@ class Softmax(Activation):
     """
 
     name = "softmax"
+    saturates = True
     elementwise = False
 
     def forward(self, z):
@@ -253,8 +292,9 @@ class LogCosh(Loss):
     name = "log_cosh"
 
     def value(self, yhat, y):
+        # ln cosh d = |d| + ln((1 + e^(-2|d|)) / 2): no overflow, and exactly 0 at d = 0
         d = np.abs(yhat - y)
-        return (d + np.log1p(np.exp(-2.0 * d)) - np.log(2.0)).sum(axis=0)
+        return (d + np.log((1 + np.exp(-2 * d)) / 2)).sum(axis=0)
 
     def grad(self, yhat, y):
         return np.tanh(yhat - y)
@@ -279,15 +319,15 @@ def _log_one_minus_softmax(z):
     """
     cols = np.arange(z.shape[1])
     m = z.argmax(axis=0)
+    top = np.arange(z.shape[0])[:, None] == m[None, :]  # the arg-max of each column
     top1 = z[m, cols]
     e = np.exp(z - top1)
     S = e.sum(axis=0)
-    with np.errstate(divide="ignore"):
-        others = np.log(S - e) + top1
-        masked = z.copy()
-        masked[m, cols] = -np.inf
-        top2 = masked.max(axis=0)
-        others[m, cols] = np.log(np.exp(masked - top2).sum(axis=0)) + top2
+    others = np.log(np.where(top, S, S - e)) + top1
+    below = np.where(top, z.min(axis=0), z)  # the arg-max replaced by the column's minimum
+    top2 = below.max(axis=0)
+    rest = np.where(top, 0 * z, np.exp(np.where(top, 0 * z, z - top2))).sum(axis=0)
+    others = np.where(top, np.log(rest) + top2, others)
     return others - (np.log(S) + top1)
 
 
@@ -306,7 +346,7 @@ def output_loss(act, loss, z, a, y):
         return loss.value(a, y)
     if loss.name == "cross_entropy":
         return -(y * log_a).sum(axis=0)
-    return -(np.where(y != 0, y * log_a, 0.0) + np.where(y != 1, (1.0 - y) * log_1ma, 0.0)).sum(axis=0)
+    return -(np.where(y != 0, y * log_a, 0 * y) + np.where(y != 1, (1 - y) * log_1ma, 0 * y)).sum(axis=0)
 
 
 def output_delta(act, loss, z, a, y):
@@ -344,11 +384,11 @@ def _softmax_bce_delta(z, a, y):
     log_a, log_1ma = log_softmax(z), _log_one_minus_softmax(z)
     C, n = z.shape
     diagonal = np.eye(C, dtype=bool)[:, :, None]
-    out = np.empty_like(z)
+    out = np.empty_like(z)  # float64 or object, as z
     step = max(1, 4_000_000 // (C * C))  # columns per block: bounded memory
     for s in range(0, n, step):
         cols = slice(s, s + step)
         log_ratio = log_a[:, None, cols] - log_1ma[None, :, cols]  # [j, k, sample]
-        ratio = np.exp(np.where(diagonal, -np.inf, log_ratio))
+        ratio = np.where(diagonal, 0 * log_ratio, np.exp(np.where(diagonal, 0 * log_ratio, log_ratio)))
         out[:, cols] = (a - y)[:, cols] - np.einsum("jkn,kn->jn", ratio, (a - y)[:, cols])
     return out

@@ -5,13 +5,15 @@ are public so that other documents (graph problems) format numbers and text the 
 way. :func:`render` fills ``templates/solution.tex.j2`` (Jinja2 with LaTeX-friendly
 delimiters: ``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``).
 
-Numbers are shown to ``display.digits`` significant digits everywhere. One rule turns
-rounding noise into 0: a number computed by a sum (a matrix product, W - eta * grad)
-is shown as 0 when its magnitude is below 1e-12 times the size of the terms it was
-summed from (the sum of their absolute values, carried through the layers). Such a
-number is the rounding error of a cancellation, not a value: doubles hold about 16
-digits, so a result 12 orders of magnitude below its terms carries no correct digit.
-No other number is ever hidden or changed.
+Numbers are shown to ``display.digits`` significant digits everywhere. A trace in
+exact mode (solver.trace: problems of hand-calculation size) is shown as it is: its
+zeros are exact and every other number is right to the last digit. For a float64
+trace (large problems) one rule turns rounding noise into 0: a number computed by a
+sum (a matrix product, W - eta * grad) is shown as 0 when its magnitude is below 1e-12
+times the size of the terms it was summed from (the sum of their absolute values,
+carried through the layers). Such a number is the rounding error of a cancellation,
+not a value: doubles hold about 16 digits, so a result 12 orders of magnitude below
+its terms carries no correct digit. No other number is ever hidden or changed.
 """
 
 import math
@@ -366,7 +368,7 @@ def render(trace, derivations, annotate=None):
     b_scale = b_scale or [None] * L
     ctx["updates"] = []
     for u in trace.updates:
-        sc = noise_scales(p, u, acts, W_scale, b_scale)
+        sc = noise_scales(p, u, acts, W_scale, b_scale, trace.exact)
         if len(ctx["updates"]) < p.full_updates:
             ctx["updates"].append(_update(p, n, d, u, acts, out_d, sc))
         W_scale, b_scale = sc["W_new"], sc["b_new"]
@@ -633,11 +635,12 @@ def _chain(lhs, rel, formula, pieces, result, result_w, formula_w=3.0):
     return " \\\\\n".join(lines)
 
 
-def noise_scales(p, u, acts, W_scale, b_scale):
+def noise_scales(p, u, acts, W_scale, b_scale, exact=False):
     """The sizes of the terms behind every number of update ``u`` (see the module
     docstring): carried forward through the layers, back through the deltas, and on to
     the new parameters. ``W_scale``/``b_scale`` are those of the parameters before it;
-    the result holds those after it under "W_new"/"b_new"."""
+    the result holds those after it under "W_new"/"b_new". An exact trace has no
+    rounding noise: every scale is 0, so :func:`chop` changes nothing."""
     L = p.L
     x = u.input
     r = reduction_factor(p, x.shape[1])
@@ -648,7 +651,7 @@ def noise_scales(p, u, acts, W_scale, b_scale):
         zs = W_scale[l - 1] @ a_scale[l - 1] + (0 if s.b is None else b_scale[l - 1][:, None])
         z_scale[l] = zs
         if acts[l - 1].elementwise:
-            fprime[l] = acts[l - 1].derivative(s.z, s.a)
+            fprime[l] = s.fprime
             # f(0) = 0 for these: a inherits the rounding noise of z (to first order)
             zero_at_0 = acts[l - 1].name in ("tanh", "relu", "leaky_relu", "linear")
             a_scale[l] = np.abs(fprime[l]) * zs + (0 if zero_at_0 else np.abs(s.a))
@@ -669,8 +672,12 @@ def noise_scales(p, u, acts, W_scale, b_scale):
         else:
             gb.append(r * d_scale[l].sum(axis=1))
             b_new.append(b_scale[l - 1] + (p.learning_rate * gb[-1] if p.train_biases else 0))
-    return {"z": z_scale, "a": a_scale, "fprime": fprime, "delta": d_scale, "gW": gW, "gb": gb,
-            "W": W_scale, "b": b_scale, "W_new": W_new, "b_new": b_new}
+    out = {"z": z_scale, "a": a_scale, "delta": d_scale, "gW": gW, "gb": gb,
+           "W": W_scale, "b": b_scale, "W_new": W_new, "b_new": b_new}
+    if exact:
+        out = {k: ({i: 0 * v for i, v in m.items()} if isinstance(m, dict)
+                   else [None if v is None else 0 * v for v in m]) for k, m in out.items()}
+    return out
 
 
 def _forward(n, d, acts, W, b, a, z):
@@ -705,7 +712,8 @@ def _update(p, n, d, u, acts, out_d, scales):
         return matrix(a, d), width(a, d)
 
     sc = scales
-    fprime, z_scale, a_scale, d_scale = sc["fprime"], sc["z"], sc["a"], sc["delta"]
+    z_scale, a_scale, d_scale = sc["z"], sc["a"], sc["delta"]
+    fprime = {l: layers[l].fprime for l in range(1, L + 1)}
     W_show = {l: chop(layers[l].W, sc["W"][l - 1]) for l in range(1, L + 1)}
     b_show = {l: None if layers[l].b is None else chop(layers[l].b, sc["b"][l - 1]) for l in range(1, L + 1)}
     a_show = {0: x}

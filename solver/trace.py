@@ -11,19 +11,44 @@ For each update and each layer l = 1..L (samples as columns, no loops over units
 
 where R is 1 (sgd, batch sum) or 1/n (batch mean over n samples). The columns of
 delta are the per-sample dE_k/dz, before R is applied.
+
+Exact mode. A problem of hand-calculation size (at most EXACT_NUMBERS numbers in its
+trace) is computed on :class:`solver.precise.Real` numbers instead of floats, by the
+same code: every input is the decimal written, a sum that cancels is exactly 0, kinks
+(relu, leaky_relu at z = 0, sign(W) for L1) and ties between classes are decided on
+exact zeros, and saturated units keep their digits. The working precision P is 40
+digits, more when a pre-activation is large (sigma(z) differs from 1 by e^-|z|, which
+P must hold); the trace is computed at P and 2P digits and the two must agree to
+AGREE (zeros and kinks alike), else P doubles. The numbers handed on are the 2P
+values correctly rounded to float64, so every digit shown is right. Larger problems
+run in float64 (about 15 significant digits, less after cancellations; the document
+says so, and shows sums below 1e-12 of their terms as 0).
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 
+from . import precise
 from .errors import InputError
 from .functions import LOG_LOSSES, LOSSES, make_activation, output_delta, output_loss
+
+#: problems whose trace holds at most this many numbers are computed exactly
+EXACT_NUMBERS = 10_000
+#: the working precision (significant digits) of exact mode, its limit, and the
+#: relative agreement required between the runs at P and 2P digits
+EXACT_DIGITS = 40
+MAX_EXACT_DIGITS = 5_000
+AGREE = Decimal("1e-25")
 
 
 @dataclass
 class LayerStep:
-    """Everything one layer computes in one update (b, grad_b, b_new None without biases)."""
+    """Everything one layer computes in one update (b, grad_b, b_new None without biases;
+    ``fprime`` is f'(z), None for softmax, whose Jacobian is applied instead)."""
 
     layer: int
     W: np.ndarray
@@ -35,6 +60,7 @@ class LayerStep:
     grad_b: np.ndarray | None
     W_new: np.ndarray
     b_new: np.ndarray | None
+    fprime: np.ndarray | None = None
 
 
 @dataclass
@@ -69,11 +95,19 @@ class Prediction:
 
 @dataclass
 class Trace:
+    """A problem's updates, predictions and final parameters (float64 arrays).
+
+    ``exact`` says every number is the exact value correctly rounded (exact mode,
+    computed at ``digits`` significant digits); otherwise it is a float64 computation.
+    """
+
     problem: object
     updates: list
     predictions: list
     weights: list
     biases: list | None
+    exact: bool = False
+    digits: int = 15
 
 
 def forward(weights, biases, activations, x):
@@ -101,11 +135,16 @@ def penalty(weights, l1, l2):
 
     A term whose coefficient is 0 is not computed (0 * inf would be NaN for huge weights).
 
-    >>> penalty([np.array([[1e200]])], 0.0, 0.0), penalty([np.array([[3.0, -4.0]])], 0.5, 2.0)
+    >>> penalty([np.array([[1e200]])], 0.0, 0.0), float(penalty([np.array([[3.0, -4.0]])], 0.5, 2.0))
     (0.0, 28.5)
     """
-    return sum((0.5 * l2 * float((W * W).sum()) if l2 else 0.0) + (l1 * float(np.abs(W).sum()) if l1 else 0.0)
-               for W in weights)
+    total = 0.0
+    for W in weights:
+        if l2:
+            total = total + (W * W).sum() * l2 / 2
+        if l1:
+            total = total + np.abs(W).sum() * l1
+    return total
 
 
 def reduction_factor(problem, n):
@@ -134,75 +173,181 @@ def weight_gradient(problem, W, delta, a_prev, r):
 def gradients(problem, weights, biases, x, y):
     """One update's forward and backward pass on samples x, y (columns).
 
-    Returns (zs, as_, deltas, grad_Ws, grad_bs, sample_losses, loss).
+    Returns (zs, as_, deltas, grad_Ws, grad_bs, sample_losses, loss, fprimes): float64
+    or exact-mode numbers, as the arrays given.
     """
     acts = [make_activation(n, s) for n, s in problem.activations]
     loss_fn = LOSSES[problem.loss]
     zs, as_ = forward(weights, biases, acts, x)
     r = reduction_factor(problem, x.shape[1])
+    if precise.is_exact(x) and r != 1:
+        r = Fraction(1, x.shape[1])  # 1/n itself, not its rounded double
     L = len(weights)
+    fprimes = [f.derivative(z, a) if f.elementwise else None for f, z, a in zip(acts, zs, as_)]
     deltas = [None] * L
     deltas[-1] = output_delta(acts[-1], loss_fn, zs[-1], as_[-1], y)
     for l in range(L - 2, -1, -1):
-        deltas[l] = acts[l].backward(zs[l], as_[l], weights[l + 1].T @ deltas[l + 1])
+        deltas[l] = (weights[l + 1].T @ deltas[l + 1]) * fprimes[l]
     grad_Ws, grad_bs = [], []
     for l in range(L):
         a_prev = x if l == 0 else as_[l - 1]
         grad_Ws.append(weight_gradient(problem, weights[l], deltas[l], a_prev, r))
         grad_bs.append(None if biases is None else r * deltas[l].sum(axis=1))
     sample_losses = output_loss(acts[-1], loss_fn, zs[-1], as_[-1], y)
-    loss = r * float(sample_losses.sum()) + penalty(weights, problem.l1, problem.l2)
-    return zs, as_, deltas, grad_Ws, grad_bs, sample_losses, loss
+    loss = r * sample_losses.sum() + penalty(weights, problem.l1, problem.l2)
+    return zs, as_, deltas, grad_Ws, grad_bs, sample_losses, loss, fprimes
 
 
-def trace(problem):
+def trace(problem, exact=None):
     """Run the problem's updates and predictions, recording every intermediate number.
+
+    ``exact`` (default: for problems of at most EXACT_NUMBERS numbers) computes in
+    exact mode, see the module docstring.
 
     >>> from solver.spec import load
     >>> t = trace(load("problems/seed001_q1_sigmoid_sgd.yaml"))
-    >>> round(float(t.updates[0].layers[1].W_new[0, 0]), 6)
-    0.162647
+    >>> round(float(t.updates[0].layers[1].W_new[0, 0]), 6), t.exact
+    (0.162647, True)
     """
+    if exact is None:
+        exact = count_numbers(problem) <= EXACT_NUMBERS
+    if not exact:
+        with np.errstate(all="ignore"):  # overflow is refused by _check_finite, with a message
+            return _run(problem, np.asarray)
+    digits, largest = EXACT_DIGITS, 0.0
+    while digits <= MAX_EXACT_DIGITS:
+        low = _exact(problem, digits)
+        largest = _largest_z(low)
+        need = EXACT_DIGITS + math.ceil(2 * min(largest, 1e6) / math.log(10))
+        if need > digits:  # saturated units: e^-2|z| must fit in the precision
+            digits = need
+            continue
+        high = _exact(problem, 2 * digits)
+        if _agree(low, high):
+            return _as_float(high, exact=True)
+        digits *= 2
+    raise InputError(problem.file, "network.weights",
+                     f"these numbers need more than {MAX_EXACT_DIGITS} digits to be computed exactly "
+                     f"(pre-activations up to |z| = {largest:.4g}); use smaller weights or inputs")
+
+
+def count_numbers(problem):
+    """How many numbers the trace of ``problem`` records (z, a, delta, gradients and
+    parameters of every update, and the query points' passes)."""
+    n = problem.X.shape[1]
+    per_sample = sum(problem.sizes[1:])
+    params = sum(problem.sizes[l] * (problem.sizes[l - 1] + 1) for l in range(1, len(problem.sizes)))
+    updates = problem.steps * (n if problem.update == "sgd" else 1)
+    per_update = 4 * params + 4 * per_sample * (1 if problem.update == "sgd" else n)
+    queries = 0 if problem.predict is None else 2 * per_sample * problem.predict.shape[1]
+    return updates * per_update + queries
+
+
+def _exact(problem, digits):
+    """The trace in exact mode at ``digits`` significant digits."""
+    with precise.working(digits):
+        return _run(problem, (precise.array, digits))
+
+
+def _run(problem, num):
+    """The trace, computed on the numbers ``num`` makes of the problem's float arrays."""
+    num, digits = num if isinstance(num, tuple) else (num, 15)
     p = problem
-    weights = [W.copy() for W in p.weights]
-    biases = None if p.biases is None else [b.copy() for b in p.biases]
-    n = p.X.shape[1]
+    weights = [num(W) for W in p.weights]
+    biases = None if p.biases is None else [num(b) for b in p.biases]
+    X, Y = num(p.X), num(p.Y)
+    n = X.shape[1]
     batches = [[i] for i in range(n)] if p.update == "sgd" else [list(range(n))]
-    with np.errstate(all="ignore"):  # overflow is refused by _check_finite, with a message
-        updates = []
-        for _ in range(p.steps):
-            for samples in batches:
-                x, y = p.X[:, samples], p.Y[:, samples]
-                zs, as_, deltas, gWs, gbs, sample_losses, loss = gradients(p, weights, biases, x, y)
-                layers = []
-                for l in range(len(weights)):
-                    W_new = weights[l] - p.learning_rate * gWs[l]
-                    b, b_new = (None, None) if biases is None else (
-                        biases[l], biases[l] - p.learning_rate * gbs[l] if p.train_biases else biases[l].copy())
-                    layers.append(LayerStep(l + 1, weights[l], b, zs[l], as_[l], deltas[l],
-                                            gWs[l], gbs[l], W_new, b_new))
-                update = Update(len(updates) + 1, samples, x, y, layers, loss, sample_losses,
-                                penalty(weights, p.l1, p.l2))
+    eta = p.learning_rate
+    updates = []
+    for _ in range(p.steps):
+        for samples in batches:
+            x, y = X[:, samples], Y[:, samples]
+            zs, as_, deltas, gWs, gbs, sample_losses, loss, fprimes = gradients(p, weights, biases, x, y)
+            layers = []
+            for l in range(len(weights)):
+                W_new = weights[l] - eta * gWs[l]
+                b, b_new = (None, None) if biases is None else (
+                    biases[l], biases[l] - eta * gbs[l] if p.train_biases else biases[l].copy())
+                layers.append(LayerStep(l + 1, weights[l], b, zs[l], as_[l], deltas[l],
+                                        gWs[l], gbs[l], W_new, b_new, fprimes[l]))
+            update = Update(len(updates) + 1, samples, x, y, layers, loss, sample_losses,
+                            penalty(weights, p.l1, p.l2))
+            if not precise.is_exact(x):
                 _check_finite(p, update)
-                updates.append(update)
-                weights = [s.W_new for s in layers]
-                biases = None if biases is None else [s.b_new for s in layers]
-        return Trace(p, updates, predict(p, weights, biases), weights, biases)
+            updates.append(update)
+            weights = [s.W_new for s in layers]
+            biases = None if biases is None else [s.b_new for s in layers]
+    preds = [] if p.predict is None else predict(p, weights, biases, num(p.predict))
+    return Trace(p, updates, preds, weights, biases, exact=precise.is_exact(X), digits=digits)
 
 
-def predict(problem, weights, biases):
-    """Outputs and classes for the problem's query points: arg-max, or yhat >= 0.5 for one unit."""
-    if problem.predict is None:
-        return []
+def _arrays(t):
+    """Every array of a trace, in a fixed order (for comparing two runs)."""
+    for u in t.updates:
+        for s in u.layers:
+            yield from (getattr(s, f.name) for f in fields(s) if f.name != "layer")
+        yield from (u.sample_losses, np.array([u.loss, u.penalty], dtype=object))
+    for q in t.predictions:
+        yield from (q.output, *q.z, *q.a)
+        yield np.array([q.cls])
+
+
+def _agree(low, high):
+    """True when the runs at P and 2P digits agree: every number to AGREE relative, and
+    the zeros (so the kinks) and the classes exactly."""
+    for a, b in zip(_arrays(low), _arrays(high)):
+        if a is None:
+            continue
+        for x, y in zip(np.ravel(a), np.ravel(b)):
+            x, y = (v.v if isinstance(v, precise.Real) else Decimal(float(v)) for v in (x, y))
+            if (x == 0) != (y == 0) or abs(x - y) > AGREE * abs(y):
+                return False
+    return True
+
+
+def _largest_z(t):
+    """The largest |z| of a trace's saturating units (updates and query points)."""
+    acts = [make_activation(n, s) for n, s in t.problem.activations]
+    zs = ([s.z for u in t.updates for s in u.layers if acts[s.layer - 1].saturates]
+          + [z for q in t.predictions for f, z in zip(acts, q.z) if f.saturates])
+    return max((abs(float(x)) for z in zs for x in np.ravel(z)), default=0.0)
+
+
+def _as_float(t, exact):
+    """The trace with every number as float64 (each exact value correctly rounded);
+    an overflow to infinity is refused as in float mode."""
+    f = precise.to_float
+    updates = []
+    for u in t.updates:
+        layers = [LayerStep(s.layer, *(f(getattr(s, k.name)) for k in fields(s)[1:])) for s in u.layers]
+        update = Update(u.index, u.samples, f(u.input), f(u.target), layers, float(u.loss),
+                        f(u.sample_losses), float(u.penalty))
+        _check_finite(t.problem, update)
+        updates.append(update)
+    preds = [Prediction(f(q.input), f(q.output), q.cls, [f(z) for z in q.z], [f(a) for a in q.a])
+             for q in t.predictions]
+    for j, q in enumerate(preds):
+        if not all(np.isfinite(v).all() for v in (*q.z, *q.a)):
+            raise InputError(t.problem.file, f"predict[{j}]", "the output of this query point "
+                                                              "overflows with the final parameters")
+    return Trace(t.problem, updates, preds, [f(W) for W in t.weights],
+                 None if t.biases is None else [f(b) for b in t.biases], exact=exact, digits=t.digits)
+
+
+def predict(problem, weights, biases, X):
+    """Outputs and classes of the query points X (columns) with the given parameters:
+    arg-max, or yhat >= 0.5 for one unit (float64 or exact-mode numbers, as given)."""
     acts = [make_activation(n, s) for n, s in problem.activations]
-    zs, as_ = forward(weights, biases, acts, problem.predict)
+    zs, as_ = forward(weights, biases, acts, X)
     out = as_[-1]
-    bad = np.flatnonzero(~np.isfinite(np.concatenate(zs + as_)).all(axis=0))
-    if bad.size:
-        raise InputError(problem.file, f"predict[{bad[0]}]", "the output of this query point "
-                                                             "overflows with the final parameters")
+    if not precise.is_exact(X):
+        bad = np.flatnonzero(~np.isfinite(np.concatenate(zs + as_)).all(axis=0))
+        if bad.size:
+            raise InputError(problem.file, f"predict[{bad[0]}]", "the output of this query point "
+                                                                 "overflows with the final parameters")
     classes = classify(out)
-    return [Prediction(problem.predict[:, j], out[:, j], int(classes[j]),
+    return [Prediction(X[:, j], out[:, j], int(classes[j]),
                        [z[:, j] for z in zs], [a[:, j] for a in as_]) for j in range(out.shape[1])]
 
 

@@ -278,7 +278,8 @@ class Graph:
         if q == "delta":
             if l == self.L:
                 return output_delta(self.acts[-1], self.loss_fn, *out())
-            return self.acts[l - 1].backward(at("z"), at("a"), at("W", l + 1).T @ at("delta", l + 1))
+            f, g = self.acts[l - 1], at("W", l + 1).T @ at("delta", l + 1)
+            return g * f.derivative_by_hand(at("z"), at("a")) if f.elementwise else f.backward(at("z"), at("a"), g)
         if q == "grad_W":
             return weight_gradient(p, at("W"), at("delta"), a_prev(), self.r(u))
         if q == "grad_b":

@@ -53,10 +53,10 @@ def check_against_finite_differences(p):
     x, y = p.X[:, samples], p.Y[:, samples]
     W = [w.copy() for w in p.weights]
     b = [v.copy() for v in p.biases]
-    _, _, _, gWs, gbs, _, _ = trace.gradients(p, W, b, x, y)
+    _, _, _, gWs, gbs, _, _, _ = trace.gradients(p, W, b, x, y)
 
     def loss():
-        return trace.gradients(p, W, b, x, y)[-1]
+        return trace.gradients(p, W, b, x, y)[6]
 
     for params, grads, kind in ((W, gWs, "W"), (b, gbs, "b")):
         for l, (P, G) in enumerate(zip(params, grads)):
