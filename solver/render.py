@@ -350,6 +350,7 @@ def render(trace, derivations, annotate=None):
     ctx["title"] = escape(p.title)
     ctx["description"] = escape(p.description)
     ctx["update_words"] = UPDATE_WORDS[(p.update, p.reduction)]
+    ctx["numbers"] = numbers_note(trace)
 
     # ---- the problem
     ctx["layers"] = [{"l": l, "units": p.sizes[l],
@@ -397,6 +398,21 @@ def render(trace, derivations, annotate=None):
         annotate(ctx)
     body = _env().get_template("solution.tex.j2").render(**ctx)
     return PREAMBLE_FILE.read_text(encoding="utf-8") + body
+
+
+def numbers_note(trace):
+    """What the document's numbers guarantee, in words (exact mode or float64).
+
+    >>> from types import SimpleNamespace as S
+    >>> numbers_note(S(exact=True, problem=S(digits=6)))
+    'to 6 significant digits, every digit right (computed exactly from the decimals given)'
+    """
+    d = trace.problem.digits
+    if trace.exact:
+        return f"to {d} significant digits, every digit right (computed exactly from the decimals given)"
+    return (f"to {d} significant digits, computed in double precision (a large problem): about 15 "
+            r"digits are right, fewer after a cancellation; a sum below $10^{-12}$ of its terms "
+            "is shown as 0")
 
 
 def _act_name(a):
