@@ -348,3 +348,30 @@ def test_large_problems_stay_in_float64(problem_file):
                     "data": [{"x": [0.1] * 50, "y": [0] * 10}] * 5}, "big.yaml")
     assert tr.count_numbers(p) > tr.EXACT_NUMBERS
     assert not tr.trace(p).exact
+
+
+def test_verify_agrees_with_the_trace_at_the_kink(problem_file):
+    # a student who writes relu'(0) = 0 and so grad_b = 0 for the unit on the kink is
+    # right (float64 would have called the 0 wrong, with -0.0975 as the "true" value)
+    f = problem_file("""
+network:
+  sizes: [2, 3, 2]
+  activation: [relu, softmax]
+  weights: [[[0.5, -0.3], [0.2, 0.4], [-0.1, 0.3]], [[0.3, -0.2, 0.1], [0.5, 0.1, -0.4]]]
+  biases: [[0.1, 0.0, 0.0], [0, 0]]
+loss: cross_entropy
+learning_rate: 1
+data: [{x: [1.0, 2.0], y: 1}]
+""")
+    claims = problem_file("""
+updates:
+  - index: 1
+    layers:
+      - layer: 1
+        z: [0, 1, 0.5]
+        a: [0, 1, 0.5]
+        grad_b: [0, -0.146251, 0.243751]
+        b_new: [0.1, 0.146251, -0.243751]
+""", name="claims.yaml")
+    code, out, err = run_cli("verify", f, claims, "--json")
+    assert code == 0, out + err
