@@ -213,13 +213,17 @@ def make_activation(name, slope=None):
 class Loss:
     """A loss E(yhat, y) of one sample, summed over output units.
 
-    ``value`` gives one number per column (sample); ``grad`` gives dE/dyhat.
+    ``terms`` gives one term per output unit and sample, ``value`` their sum per column
+    (sample); ``grad`` gives dE/dyhat.
     """
 
     name = ""
 
-    def value(self, yhat, y):
+    def terms(self, yhat, y):
         raise NotImplementedError
+
+    def value(self, yhat, y):
+        return self.terms(yhat, y).sum(axis=0)
 
     def grad(self, yhat, y):
         raise NotImplementedError
@@ -230,8 +234,8 @@ class SquaredError(Loss):
 
     name = "squared_error"
 
-    def value(self, yhat, y):
-        return 0.5 * ((yhat - y) ** 2).sum(axis=0)
+    def terms(self, yhat, y):
+        return (yhat - y) ** 2 / 2
 
     def grad(self, yhat, y):
         return yhat - y
@@ -242,8 +246,8 @@ class SumSquaredError(Loss):
 
     name = "sum_squared_error"
 
-    def value(self, yhat, y):
-        return ((yhat - y) ** 2).sum(axis=0)
+    def terms(self, yhat, y):
+        return (yhat - y) ** 2
 
     def grad(self, yhat, y):
         return 2.0 * (yhat - y)
@@ -254,8 +258,8 @@ class MeanSquaredError(Loss):
 
     name = "mean_squared_error"
 
-    def value(self, yhat, y):
-        return ((yhat - y) ** 2).mean(axis=0)
+    def terms(self, yhat, y):
+        return (yhat - y) ** 2 / yhat.shape[0]
 
     def grad(self, yhat, y):
         return 2.0 * (yhat - y) / yhat.shape[0]
@@ -267,8 +271,8 @@ class BinaryCrossEntropy(Loss):
 
     name = "binary_cross_entropy"
 
-    def value(self, yhat, y):
-        return -(y * np.log(yhat) + (1.0 - y) * np.log1p(-yhat)).sum(axis=0)
+    def terms(self, yhat, y):
+        return -(y * np.log(yhat) + (1 - y) * np.log1p(-yhat))
 
     def grad(self, yhat, y):
         return (yhat - y) / (yhat * (1.0 - yhat))
@@ -279,8 +283,8 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
 
-    def value(self, yhat, y):
-        return -(y * np.log(yhat)).sum(axis=0)
+    def terms(self, yhat, y):
+        return -(y * np.log(yhat))
 
     def grad(self, yhat, y):
         return -y / yhat
@@ -291,10 +295,10 @@ class LogCosh(Loss):
 
     name = "log_cosh"
 
-    def value(self, yhat, y):
+    def terms(self, yhat, y):
         # ln cosh d = |d| + ln((1 + e^(-2|d|)) / 2): no overflow, and exactly 0 at d = 0
         d = np.abs(yhat - y)
-        return (d + np.log((1 + np.exp(-2 * d)) / 2)).sum(axis=0)
+        return d + np.log((1 + np.exp(-2 * d)) / 2)
 
     def grad(self, yhat, y):
         return np.tanh(yhat - y)
@@ -331,22 +335,40 @@ def _log_one_minus_softmax(z):
     return others - (np.log(S) + top1)
 
 
-def output_loss(act, loss, z, a, y):
-    """Per-sample loss of the output layer (shape: samples), stable for large |z|.
+def output_loss_terms(act, loss, z, a, y):
+    """The output layer's loss, one term per unit and sample, stable for large |z|:
+    a cross-entropy after sigmoid or softmax is taken from z in log space.
 
     >>> z = np.array([[1000.0], [0.0]]); y = np.array([[0.0], [1.0]])
-    >>> output_loss(Softmax(), LOSSES["cross_entropy"], z, Softmax().forward(z), y).tolist()
-    [1000.0]
+    >>> output_loss_terms(Softmax(), LOSSES["cross_entropy"], z, Softmax().forward(z), y).ravel().tolist()
+    [0.0, 1000.0]
     """
     if loss.name in LOG_LOSSES and act.name == "sigmoid":
         log_a, log_1ma = -softplus(-z), -softplus(z)
     elif loss.name in LOG_LOSSES and act.name == "softmax":
         log_a, log_1ma = log_softmax(z), _log_one_minus_softmax(z)
     else:
-        return loss.value(a, y)
+        return loss.terms(a, y)
+    ce = np.where(y != 0, -y * log_a, 0 * y)  # 0 ln 0 = 0: a unit without target adds 0
     if loss.name == "cross_entropy":
-        return -(y * log_a).sum(axis=0)
-    return -(np.where(y != 0, y * log_a, 0 * y) + np.where(y != 1, (1 - y) * log_1ma, 0 * y)).sum(axis=0)
+        return ce
+    return ce + np.where(y != 1, -(1 - y) * log_1ma, 0 * y)
+
+
+def output_loss(act, loss, z, a, y):
+    """Per-sample loss of the output layer (shape: samples): the terms summed.
+
+    >>> z = np.array([[1000.0], [0.0]]); y = np.array([[0.0], [1.0]])
+    >>> output_loss(Softmax(), LOSSES["cross_entropy"], z, Softmax().forward(z), y).tolist()
+    [1000.0]
+    """
+    return output_loss_terms(act, loss, z, a, y).sum(axis=0)
+
+
+#: (output activation, loss) pairs whose delta is not f'(z) * dE/dyhat taken apart:
+#: simplified (yhat - y) or worked from z in log space (see output_delta)
+SIMPLIFIED_PAIRS = (("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy"),
+                    ("sigmoid", "cross_entropy"), ("softmax", "binary_cross_entropy"))
 
 
 def output_delta(act, loss, z, a, y):
@@ -362,7 +384,7 @@ def output_delta(act, loss, z, a, y):
     >>> output_delta(Softmax(), LOSSES["cross_entropy"], z, Softmax().forward(z), y).ravel().tolist()
     [-0.5, 0.5]
     """
-    pair = (act.name, loss.name)
+    pair = (act.name, loss.name)  # the SIMPLIFIED_PAIRS first
     if pair == ("softmax", "cross_entropy"):
         return a * y.sum(axis=0, keepdims=True) - y
     if pair == ("sigmoid", "binary_cross_entropy"):

@@ -23,7 +23,7 @@ import numpy as np
 
 from .derive import NAMES
 from .errors import InputError
-from .functions import LOSSES, log_softmax, make_activation, softplus
+from .functions import make_activation
 from .trace import reduction_factor
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -572,29 +572,6 @@ def _figure(p, n, d):
     return {"tikz": "\n".join(lines), "detailed": False}
 
 
-def _loss_terms(p, act, z, a, y):
-    """Per-unit loss terms of each sample (units x samples), or None where not shown."""
-    name = p.loss
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if name in ("cross_entropy", "binary_cross_entropy"):
-            if act.name == "sigmoid":
-                log_a, log_1ma = -softplus(-z), -softplus(z)
-            elif act.name == "softmax":
-                log_a = log_softmax(z)
-                log_1ma = np.log1p(-a)
-            else:
-                return None
-            if name == "cross_entropy":
-                t = -np.where(y != 0, y * log_a, 0.0)
-            else:
-                t = -(np.where(y != 0, y * log_a, 0.0) + np.where(y != 1, (1 - y) * log_1ma, 0.0))
-        elif name == "mean_squared_error":
-            t = (a - y) ** 2 / a.shape[0]
-        else:
-            t = np.stack([LOSSES[name].value(a[i:i + 1], y[i:i + 1]) for i in range(a.shape[0])])
-    return t if np.isfinite(t).all() else None
-
-
 #: width of a display line in cm (at \small), beyond which a chain of matrices is broken
 LINE_WIDTH = 13.5
 
@@ -742,7 +719,7 @@ def _update(p, n, d, u, acts, out_d, scales):
 
     # ---- loss
     outL = layers[L]
-    terms = _loss_terms(p, acts[-1], outL.z, outL.a, u.target)
+    terms = u.loss_terms if np.isfinite(u.loss_terms).all() else None
     loss_rows = []
     for k in range(ns):
         row = {"k": u.samples[k] + 1, "value": fmt(u.sample_losses[k], d), "terms": None}
@@ -766,7 +743,7 @@ def _update(p, n, d, u, acts, out_d, scales):
         backward.append(_chain(n.delta(L), "=", rf"{n.yhat} - {n.y}",
                                [("", *mw(outL.a)), ("-", *mw(yv))], dt, dw, 1.5))
     elif kind == "elementwise":
-        g = LOSSES[p.loss].grad(outL.a, yv)
+        g = u.dE_dyhat
         fp = fprime[L]
         if np.allclose(g * fp, outL.delta, rtol=1e-9, atol=1e-300):
             backward.append(_chain(

@@ -29,12 +29,14 @@ import math
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
 from . import precise
 from .errors import InputError
-from .functions import LOG_LOSSES, LOSSES, make_activation, output_delta, output_loss
+from .functions import (LOG_LOSSES, LOSSES, SIMPLIFIED_PAIRS, make_activation, output_delta,
+                        output_loss_terms)
 
 #: problems whose trace holds at most this many numbers are computed exactly
 EXACT_NUMBERS = 10_000
@@ -69,6 +71,9 @@ class Update:
 
     ``loss`` is what the gradients are of: the per-sample losses reduced (sum or mean)
     plus ``penalty``, the regularization of the weights before the update.
+    ``loss_terms`` holds each output unit's term of each sample's loss (units x
+    samples); ``dE_dyhat`` is dE/dyhat, None where the output delta is a simplified
+    pair (functions.SIMPLIFIED_PAIRS).
     """
 
     index: int
@@ -79,6 +84,8 @@ class Update:
     loss: float
     sample_losses: np.ndarray
     penalty: float
+    loss_terms: np.ndarray = None
+    dE_dyhat: np.ndarray | None = None
 
 
 @dataclass
@@ -170,12 +177,24 @@ def weight_gradient(problem, W, delta, a_prev, r):
     return g
 
 
-def gradients(problem, weights, biases, x, y):
-    """One update's forward and backward pass on samples x, y (columns).
+class Pass(NamedTuple):
+    """One forward and backward pass (lists hold one array per layer 1..L)."""
 
-    Returns (zs, as_, deltas, grad_Ws, grad_bs, sample_losses, loss, fprimes): float64
-    or exact-mode numbers, as the arrays given.
-    """
+    zs: list
+    as_: list
+    deltas: list
+    grad_Ws: list
+    grad_bs: list
+    sample_losses: np.ndarray
+    loss: float
+    fprimes: list
+    loss_terms: np.ndarray
+    dE_dyhat: np.ndarray | None
+
+
+def gradients(problem, weights, biases, x, y):
+    """One update's forward and backward pass on samples x, y (columns), as a
+    :class:`Pass`: float64 or exact-mode numbers, as the arrays given."""
     acts = [make_activation(n, s) for n, s in problem.activations]
     loss_fn = LOSSES[problem.loss]
     zs, as_ = forward(weights, biases, acts, x)
@@ -193,9 +212,11 @@ def gradients(problem, weights, biases, x, y):
         a_prev = x if l == 0 else as_[l - 1]
         grad_Ws.append(weight_gradient(problem, weights[l], deltas[l], a_prev, r))
         grad_bs.append(None if biases is None else r * deltas[l].sum(axis=1))
-    sample_losses = output_loss(acts[-1], loss_fn, zs[-1], as_[-1], y)
+    terms = output_loss_terms(acts[-1], loss_fn, zs[-1], as_[-1], y)
+    sample_losses = terms.sum(axis=0)
     loss = r * sample_losses.sum() + penalty(weights, problem.l1, problem.l2)
-    return zs, as_, deltas, grad_Ws, grad_bs, sample_losses, loss, fprimes
+    dE_dyhat = None if (acts[-1].name, loss_fn.name) in SIMPLIFIED_PAIRS else loss_fn.grad(as_[-1], y)
+    return Pass(zs, as_, deltas, grad_Ws, grad_bs, sample_losses, loss, fprimes, terms, dE_dyhat)
 
 
 def trace(problem, exact=None):
@@ -263,16 +284,16 @@ def _run(problem, num):
     for _ in range(p.steps):
         for samples in batches:
             x, y = X[:, samples], Y[:, samples]
-            zs, as_, deltas, gWs, gbs, sample_losses, loss, fprimes = gradients(p, weights, biases, x, y)
+            g = gradients(p, weights, biases, x, y)
             layers = []
             for l in range(len(weights)):
-                W_new = weights[l] - eta * gWs[l]
+                W_new = weights[l] - eta * g.grad_Ws[l]
                 b, b_new = (None, None) if biases is None else (
-                    biases[l], biases[l] - eta * gbs[l] if p.train_biases else biases[l].copy())
-                layers.append(LayerStep(l + 1, weights[l], b, zs[l], as_[l], deltas[l],
-                                        gWs[l], gbs[l], W_new, b_new, fprimes[l]))
-            update = Update(len(updates) + 1, samples, x, y, layers, loss, sample_losses,
-                            penalty(weights, p.l1, p.l2))
+                    biases[l], biases[l] - eta * g.grad_bs[l] if p.train_biases else biases[l].copy())
+                layers.append(LayerStep(l + 1, weights[l], b, g.zs[l], g.as_[l], g.deltas[l],
+                                        g.grad_Ws[l], g.grad_bs[l], W_new, b_new, g.fprimes[l]))
+            update = Update(len(updates) + 1, samples, x, y, layers, g.loss, g.sample_losses,
+                            penalty(weights, p.l1, p.l2), g.loss_terms, g.dE_dyhat)
             if not precise.is_exact(x):
                 _check_finite(p, update)
             updates.append(update)
@@ -287,7 +308,7 @@ def _arrays(t):
     for u in t.updates:
         for s in u.layers:
             yield from (getattr(s, f.name) for f in fields(s) if f.name != "layer")
-        yield from (u.sample_losses, np.array([u.loss, u.penalty], dtype=object))
+        yield from (u.sample_losses, u.loss_terms, u.dE_dyhat, np.array([u.loss, u.penalty], dtype=object))
     for q in t.predictions:
         yield from (q.output, *q.z, *q.a)
         yield np.array([q.cls])
@@ -322,7 +343,7 @@ def _as_float(t, exact):
     for u in t.updates:
         layers = [LayerStep(s.layer, *(f(getattr(s, k.name)) for k in fields(s)[1:])) for s in u.layers]
         update = Update(u.index, u.samples, f(u.input), f(u.target), layers, float(u.loss),
-                        f(u.sample_losses), float(u.penalty))
+                        f(u.sample_losses), float(u.penalty), f(u.loss_terms), f(u.dE_dyhat))
         _check_finite(t.problem, update)
         updates.append(update)
     preds = [Prediction(f(q.input), f(q.output), q.cls, [f(z) for z in q.z], [f(a) for a in q.a])

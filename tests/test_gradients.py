@@ -53,10 +53,11 @@ def check_against_finite_differences(p):
     x, y = p.X[:, samples], p.Y[:, samples]
     W = [w.copy() for w in p.weights]
     b = [v.copy() for v in p.biases]
-    _, _, _, gWs, gbs, _, _, _ = trace.gradients(p, W, b, x, y)
+    g = trace.gradients(p, W, b, x, y)
+    gWs, gbs = g.grad_Ws, g.grad_bs
 
     def loss():
-        return trace.gradients(p, W, b, x, y)[6]
+        return trace.gradients(p, W, b, x, y).loss
 
     for params, grads, kind in ((W, gWs, "W"), (b, gbs, "b")):
         for l, (P, G) in enumerate(zip(params, grads)):

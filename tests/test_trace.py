@@ -89,9 +89,9 @@ def test_batch_sum_is_the_sum_of_per_sample_gradients():
     for i in range(3):
         one = trace.gradients(p, p.weights, p.biases, p.X[:, [i]], p.Y[:, [i]])
         if i == 0:
-            total = [g.copy() for g in one[3]]
+            total = [g.copy() for g in one.grad_Ws]
         else:
-            total = [a + g for a, g in zip(total, one[3])]
+            total = [a + g for a, g in zip(total, one.grad_Ws)]
     for s, g in zip(t.updates[0].layers, total):
         np.testing.assert_allclose(s.grad_W, g)
 
