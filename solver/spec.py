@@ -8,6 +8,7 @@ Key paths index lists from 0, as the YAML lists are written: ``network.weights[1
 the second matrix, the one into layer 2 (layers are numbered 1..L, the input is 0).
 """
 
+import datetime
 import difflib
 import math
 import re
@@ -28,8 +29,14 @@ MAX_UNITS = 100_000
 MAX_PARAMETERS = 10_000_000
 MAX_SAMPLES = 100_000
 MAX_STEPS = 100_000
-MAX_TRACE_NUMBERS = 50_000_000
+MAX_UPDATES = 100_000
+MAX_TRACE_NUMBERS = 10_000_000
 MAX_FILE_BYTES = 50_000_000
+#: limits of the YAML itself, checked before it is built (see read_yaml)
+MAX_DEPTH = 50              # lists and mappings nested in each other
+MAX_ALIAS_NODES = 1_000_000  # values and collections the aliases add to the file
+#: characters of the file's own text (a key, a name) shown in a message
+SHOWN = 60
 
 TOP_KEYS = ("title", "description", "network", "loss", "learning_rate", "data", "update",
             "reduction", "steps", "regularization", "predict", "display")
@@ -111,51 +118,189 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
 
 
 def _construct_mapping(loader, node, deep=False):
-    """A mapping that refuses a key written twice (YAML would silently keep the last)."""
+    """A mapping that refuses a key written twice (YAML would silently keep the last)
+    and a key that is a list or a mapping (Python cannot look it up)."""
     seen = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a name or a number, got {_kind(key)}",
+                key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} is written twice (first on line {seen[key] + 1})",
+                None, None, f"the key {_clip(key)!r} is written twice (first on line {seen[key] + 1})",
                 key_node.start_mark)
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
 
+def _guarded(construct, what):
+    """``construct`` (a scalar constructor of PyYAML's) with a clear YAML error, at the
+    value's line, for text it cannot read (``!!int abc``, ``!!float ''``, ``2001-13-45``,
+    an integer of more than 4,300 digits), where PyYAML raises ValueError, KeyError,
+    IndexError or AttributeError."""
+    def guarded(loader, node):
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {_clip(node.value)!r} as {what}", node.start_mark) from None
+    return guarded
+
+
+for _tag, _what in (("int", "a whole number"), ("float", "a number"), ("bool", "true or false"),
+                    ("timestamp", "a date")):
+    _tag = f"tag:yaml.org,2002:{_tag}"
+    _Loader.add_constructor(_tag, _guarded(_Loader.yaml_constructors[_tag], _what))
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"""^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$""", re.X),
     list("-+0123456789"))
 
+#: characters YAML does not allow in a file (C0 and C1 controls but tab and line breaks,
+#: surrogates, U+FFFE and U+FFFF)
+_NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _line_column(text, pos):
+    """'line L, column C' (from 1) of the character at ``pos``."""
+    line = text.count("\n", 0, pos)
+    return f"line {line + 1}, column {pos - text.rfind(chr(10), 0, pos)}"
+
+
+def _decode(path, raw):
+    """The text of a file's bytes: UTF-8 (a byte order mark is allowed), else an InputError."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                          (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+            if raw.startswith(bom):
+                raise InputError(path, "", f"the file is {name} text; save it as UTF-8") from None
+        line = raw.count(b"\n", 0, e.start)
+        column = e.start - raw.rfind(b"\n", 0, e.start)
+        raise InputError(path, f"line {line + 1}, column {column}",
+                         f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
+
+
+def _scan(path, text, loader):
+    """Refuse, from PyYAML's event stream (an iterative parser) and before anything is
+    built, collections nested more than MAX_DEPTH deep and aliases that would add more
+    than MAX_ALIAS_NODES values and collections to the document (an "alias bomb": a few
+    lines whose aliases expand to billions of numbers), counting each alias as the
+    whole node it repeats. Also refuses an alias of an anchor not (yet) defined, one
+    inside the node it names (a loop) and an anchor defined twice."""
+    parser = loader(text)
+    done = {}     # anchor -> (nodes, height) of its finished node
+    where = {}    # anchor -> line of its definition
+    stack = []    # open collections: [anchor, nodes so far, height of the highest child]
+    extra = 0     # nodes the aliases add
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    starts, ends = (yaml.SequenceStartEvent, yaml.MappingStartEvent), (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+    def fail(event, message):
+        mark = event.start_mark
+        raise InputError(path, f"line {mark.line + 1}, column {mark.column + 1}", message)
+
+    def define(event):
+        a = event.anchor
+        if a in where:
+            fail(event, f"the anchor &{_clip(a)} is defined twice (first on line {where[a] + 1})")
+        where[a] = event.start_mark.line
+
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None:
+                break
+            kind = type(event)
+            if kind is scalar:
+                nodes, height = 1, 0
+                if event.anchor is not None:
+                    define(event)
+                    done[event.anchor] = (1, 0)
+            elif kind in starts:
+                if len(stack) >= MAX_DEPTH:
+                    fail(event, f"the values are nested more than {MAX_DEPTH} deep")
+                if event.anchor is not None:
+                    define(event)
+                stack.append([event.anchor, 1, 0])
+                continue
+            elif kind in ends:
+                anchor, nodes, height = stack.pop()
+                height += 1
+                if anchor is not None:
+                    done[anchor] = (nodes, height)
+            elif kind is alias:
+                a = event.anchor
+                if a not in done:
+                    if a in where:
+                        fail(event, f"the alias *{_clip(a)} is inside the node &{_clip(a)} it repeats (a loop)")
+                    fail(event, f"the alias *{_clip(a)} names no anchor &{_clip(a)} defined before it")
+                nodes, height = done[a]
+                extra += nodes - 1
+                if extra > MAX_ALIAS_NODES:
+                    fail(event, f"the aliases expand the file by more than {MAX_ALIAS_NODES:,} values "
+                                f"(at *{_clip(a)}); write the values out instead")
+                if len(stack) + height > MAX_DEPTH:
+                    fail(event, f"the values are nested more than {MAX_DEPTH} deep (at the alias *{_clip(a)})")
+            else:
+                if kind is yaml.DocumentStartEvent:
+                    done, where = {}, {}
+                continue
+            if stack:
+                top = stack[-1]
+                top[1] += nodes
+                if height > top[2]:
+                    top[2] = height
+    finally:
+        parser.dispose()
+
 
 def read_yaml(path, what="problem file", loader=_Loader, keys="title, network, ..."):
     """The YAML mapping in ``path``, or an InputError naming the file (and line).
 
     ``what`` names the kind of file in messages; ``keys`` says what the mapping holds.
+    Before PyYAML builds anything, the file's size, encoding, characters, nesting depth
+    and alias expansion are checked (see MAX_FILE_BYTES, MAX_DEPTH, MAX_ALIAS_NODES).
     """
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(path, "", f"the file is larger than {MAX_FILE_BYTES:,} bytes")
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(path, "", f"no such {what}") from None
     except IsADirectoryError:
         raise InputError(path, "", f"expected a {what}, got a folder") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "", "the file is not UTF-8 text") from None
     except OSError as e:
-        raise InputError(path, "", f"cannot read the file ({e.strerror})") from None
+        raise InputError(path, "", f"cannot read the file ({e.strerror or e})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(path, "", f"the file is larger than {MAX_FILE_BYTES:,} bytes")
+    text = _decode(path, raw)
+    bad = _NOT_YAML.search(text)
+    if bad:
+        raise InputError(path, _line_column(text, bad.start()),
+                         f"the character U+{ord(bad.group()):04X} is not allowed in YAML (a control "
+                         f"character, NUL or non-character)")
     try:
+        _scan(path, text, loader)
         data = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        raise InputError(path, where, f"YAML syntax error: {e.problem or e.context}") from None
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = e.problem or e.context or ""
+        if e.context and problem.startswith("but "):  # "expected a single document ..., but found another"
+            problem = f"{e.context}, {problem}"
+        problem = _clip(problem, 200)
+        if isinstance(e, yaml.constructor.ConstructorError):
+            raise InputError(path, where, problem) from None
+        raise InputError(path, where, f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as e:
-        raise InputError(path, "", f"YAML error: {e}") from None
+        raise InputError(path, "", f"YAML error: {_clip(e, 200)}") from None
     if not isinstance(data, dict):
         raise InputError(path, "", f"expected a YAML mapping of keys ({keys}), got {_kind(data)}")
     return data
@@ -172,20 +317,68 @@ def load(path):
     return parse(read_yaml(path), path)
 
 
+def _clip(v, limit=SHOWN):
+    """Text from the file (a key, a name, a number) for a message: at most ``limit``
+    characters, cut with '...'; a whole number of more digits than that is described.
+
+    >>> _clip("k" * 100)[-8:], _clip(10 ** 400)
+    ('kkkkk...', 'a whole number of 401 digits')
+    """
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 3 * limit:
+        try:
+            return f"a whole number of {len(str(abs(v))):,} digits"
+        except ValueError:  # more digits than Python converts to text
+            return f"a whole number of about {int(v.bit_length() * 0.30103):,} digits"
+    text = str(v)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _show(v):
+    """A number for a message: 0.5, 1e+300, 12,345, or the size of a huge whole number.
+
+    >>> _show(2.5), _show(1e300), _show(12345), _show(10 ** 300), _show(-10 ** 400)
+    ('2.5', '1e+300', '12,345', '1e+300', 'a whole number of 401 digits')
+    """
+    if isinstance(v, int) and not isinstance(v, bool):
+        if abs(v) < 10 ** 30:
+            return f"{v:,}"
+        try:
+            return f"{float(v):g}"
+        except OverflowError:
+            return _clip(v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return _clip(v)
+
+
 def _kind(v):
     if v is None:
         return "nothing (null)"
     if isinstance(v, bool):
         return f"the boolean {str(v).lower()}"
     if isinstance(v, str):
-        return f"the text {v[:40]!r}"
+        return f"the text {_clip(v, 40)!r}"
     if isinstance(v, (int, float)):
-        return f"the number {v!r}"
+        return f"the number {_show(v) if isinstance(v, int) else repr(v)}"
     if isinstance(v, list):
-        return f"a list of {len(v)}"
+        return f"a list of {len(v):,}"
     if isinstance(v, dict):
         return "a mapping"
+    if isinstance(v, datetime.datetime):
+        return f"the date and time {v.isoformat()} (quote it to write text)"
+    if isinstance(v, datetime.date):
+        return f"the date {v.isoformat()} (quote it to write text)"
+    if isinstance(v, bytes):
+        return "binary data (!!binary)"
+    if isinstance(v, (set, frozenset)):
+        return "a set (!!set)"
     return type(v).__name__
+
+
+def _key(parent, k):
+    """The key path of key ``k`` inside ``parent`` (file text is shortened)."""
+    k = _clip(k)
+    return f"{parent}.{k}" if parent else k
 
 
 class _Checker:
@@ -202,17 +395,20 @@ class _Checker:
             self.fail(key or "(top level)", f"expected a mapping, got {_kind(d)}")
         for k in d:
             if k not in allowed:
-                close = difflib.get_close_matches(str(k), allowed, n=1)
+                close = difflib.get_close_matches(str(k), allowed, n=1) if len(str(k)) <= SHOWN else []
                 hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(allowed)})"
-                self.fail(f"{key}.{k}" if key else str(k), f"unknown key{hint}")
+                self.fail(_key(key, k), f"unknown key{hint}")
         for k in required:
             if k not in d:
-                self.fail(f"{key}.{k}" if key else k, "this key is required")
+                self.fail(_key(key, k), "this key is required")
 
     def number(self, v, key, low=None, high=None, positive=False):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             self.fail(key, f"expected a number, got {_kind(v)}")
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:  # a whole number beyond 1.8e308
+            self.fail(key, f"expected a number of at most about 1.8e308, got {_show(v)}")
         if not math.isfinite(v):
             self.fail(key, f"expected a finite number, got {v}")
         if positive and v <= 0:
@@ -226,17 +422,17 @@ class _Checker:
     def whole(self, v, key, low=1, high=None):
         if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, float) and v.is_integer())):
             self.fail(key, f"expected a whole number, got {_kind(v)}")
-        v = int(v)
+        shown, v = _show(v), int(v)
         if v < low:
-            self.fail(key, f"expected a whole number of at least {low}, got {v}")
+            self.fail(key, f"expected a whole number of at least {low:,}, got {shown}")
         if high is not None and v > high:
-            self.fail(key, f"expected a whole number of at most {high:,}, got {v:,}")
+            self.fail(key, f"expected a whole number of at most {high:,}, got {shown}")
         return v
 
     def choice(self, v, key, options):
         if not isinstance(v, str) or v not in options:
             got = _kind(v)
-            close = difflib.get_close_matches(v, options, n=1) if isinstance(v, str) else []
+            close = difflib.get_close_matches(v, options, n=1) if isinstance(v, str) and len(v) <= SHOWN else []
             hint = f"; did you mean '{close[0]}'?" if close else ""
             self.fail(key, f"expected one of {', '.join(options)}; got {got}{hint}")
         return v
@@ -268,8 +464,11 @@ class _Checker:
     def numbers(self, v, key):
         """A flat list of finite numbers as an array; the slow path names the bad entry."""
         if set(map(type, v)) <= {int, float}:
-            arr = np.array(v, dtype=float)
-            if np.isfinite(arr).all():
+            try:
+                arr = np.array(v, dtype=float)
+            except OverflowError:  # a whole number beyond float's range: named below
+                arr = None
+            if arr is not None and np.isfinite(arr).all():
                 return arr
         return np.array([self.number(e, f"{key}[{i}]") for i, e in enumerate(v)], dtype=float)
 
@@ -286,7 +485,8 @@ class _Checker:
         got = f"{len(v)}x{len(v[0]) if v else 0}"
         if len(v) != rows or any(len(r) != cols for r in v):
             if v and any(len(r) != len(v[0]) for r in v):
-                got = f"{len(v)} rows of unequal lengths ({', '.join(str(len(r)) for r in v)})"
+                lengths = ", ".join(str(len(r)) for r in v[:10]) + (", ..." if len(v) > 10 else "")
+                got = f"{len(v)} rows of unequal lengths ({lengths})"
             self.fail(key, f"expected {shape}, got {got}")
         return np.array([self.numbers(r, f"{key}[{i}]") for i, r in enumerate(v)]).reshape(rows, cols)
 
@@ -372,7 +572,11 @@ def parse(data, file="<problem>"):
 
     n = X.shape[1]
     updates = steps * (n if update == "sgd" else 1)
-    per_update = 3 * n_params + 3 * sum(sizes[1:]) * (1 if update == "sgd" else n)
+    if updates > MAX_UPDATES:
+        c.fail("steps", f"{steps:,} steps over {n:,} samples make {updates:,} updates; the limit is "
+                        f"{MAX_UPDATES:,}")
+    batch = 1 if update == "sgd" else n
+    per_update = 3 * n_params + 3 * sum(sizes[1:]) * batch + (sizes[0] + sizes[-1]) * batch
     if updates * per_update > MAX_TRACE_NUMBERS:
         c.fail("steps", f"{updates:,} updates of a {n_params:,}-parameter network would record "
                         f"{updates * per_update:,} numbers; the limit is {MAX_TRACE_NUMBERS:,}")
@@ -434,6 +638,9 @@ def _weights(c, spec, sizes, layer_name):
         high = c.number(r.get("high", 1.0), f"{key}.random.high")
         if high <= low:
             c.fail(f"{key}.random.high", f"expected a number greater than low ({low:g}), got {high:g}")
+        if not math.isfinite(high - low):
+            c.fail(f"{key}.random.high", f"high - low must be at most about 1.8e308 (NumPy draws "
+                                         f"low + (high - low) u), got {high:g} - ({low:g})")
         rng = np.random.default_rng(seed)
         return [rng.uniform(low, high, size=(sizes[l], sizes[l - 1])) for l in range(1, L + 1)]
     if isinstance(spec, list):
