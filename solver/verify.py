@@ -44,7 +44,7 @@ import yaml
 
 from .errors import InputError
 from .functions import LOSSES, make_activation, output_delta, output_loss
-from .spec import _Checker, _kind, _Loader, read_yaml
+from .spec import _Checker, _clip, _kind, _Loader, _show, read_yaml
 from .trace import classify, forward, penalty, reduction_factor, weight_gradient
 
 STATUSES = ("ok", "wrong", "carried_forward", "wrong_shape")
@@ -67,18 +67,30 @@ class Written(float):
         self.text = text
         return self
 
+    def __repr__(self):  # as written (shortened), for messages
+        return _clip(self.text)
+
 
 def half_unit(text):
     """Half a unit in the last digit written: how far a number may be from what it says.
 
-    >>> half_unit("0.1626"), half_unit("0"), half_unit("1e-3"), half_unit("-2.50E+2")
-    (5e-05, 0.5, 0.0005, 0.5)
+    An exponent beyond float's range gives inf (0.0e400 says nothing about its digits).
+
+    >>> half_unit("0.1626"), half_unit("0"), half_unit("1e-3"), half_unit("-2.50E+2"), half_unit("0.0e400")
+    (5e-05, 0.5, 0.0005, 0.5, inf)
     """
-    m = re.fullmatch(r"[-+]?[0-9_]*(?:\.([0-9_]*))?(?:[eE]([-+]?[0-9]+))?", text.strip())
+    m = re.fullmatch(r"[-+]?[0-9_]*(?:\.([0-9_]*))?(?:[eE]([-+]?)([0-9]+))?", text.strip())
     if not m:
         return 0.5  # another way YAML writes whole numbers (0x1f, 1:30)
     decimals = len((m.group(1) or "").replace("_", ""))
-    return 0.5 * 10.0 ** (int(m.group(2) or 0) - decimals)
+    digits = (m.group(3) or "0").lstrip("0") or "0"
+    if len(digits) > 6:  # an exponent of a million or more
+        return 0.0 if m.group(2) == "-" else math.inf
+    exponent = int((m.group(2) or "") + digits) - decimals
+    try:
+        return 0.5 * 10.0 ** exponent
+    except OverflowError:
+        return math.inf
 
 
 class _ClaimsLoader(_Loader):
@@ -86,10 +98,12 @@ class _ClaimsLoader(_Loader):
 
 
 def _written(loader, node):
-    value = (yaml.constructor.SafeConstructor.construct_yaml_float
-             if node.tag.endswith(":float") else
-             yaml.constructor.SafeConstructor.construct_yaml_int)(loader, node)
-    return Written(value, node.value)
+    value = _Loader.yaml_constructors["tag:yaml.org,2002:float" if node.tag.endswith(":float")
+                                      else "tag:yaml.org,2002:int"](loader, node)
+    try:
+        return Written(value, node.value)
+    except OverflowError:  # a whole number beyond float's range: refused as not finite
+        return Written(math.inf if value > 0 else -math.inf, node.value)
 
 
 _ClaimsLoader.add_constructor("tag:yaml.org,2002:float", _written)
@@ -154,7 +168,9 @@ def _numbers(c, v, key):
     """A number or a rectangular (nested) list of numbers as (values, texts) arrays."""
     if isinstance(v, Written):
         if not math.isfinite(v):
-            c.fail(key, f"expected a finite number, got {v.text}")
+            c.fail(key, f"expected a finite number, got {_clip(v.text)}")
+        if not math.isfinite(half_unit(v.text)):
+            c.fail(key, f"expected a number with an exponent of at most 308, got {_clip(v.text)}")
         return np.array(float(v)), np.array(v.text, dtype=object)
     if isinstance(v, list):
         if not v:
@@ -164,11 +180,16 @@ def _numbers(c, v, key):
         if len(set(shapes)) > 1:
             if any(s == () for s in shapes):
                 c.fail(key, "expected a list of numbers or a list of rows, got a list that mixes both")
-            c.fail(key, f"expected rows of equal lengths, got {', '.join(str(s[0]) for s in shapes)}")
+            lengths = ", ".join(str(s[0]) for s in shapes[:10]) + (", ..." if len(shapes) > 10 else "")
+            c.fail(key, f"expected rows of equal lengths, got {lengths}")
         if len(shapes[0]) > 1:
             c.fail(key, "expected a number, a list of numbers or a list of rows, got lists nested deeper")
         return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
     c.fail(key, f"expected a number or a list of numbers, got {_kind(v)}")
+
+
+#: the largest index a claimed class or sample may be (every whole number up to it is a float)
+MAX_INDEX = 2 ** 53
 
 
 def _fit(values, texts, shape):
@@ -332,6 +353,12 @@ def parse_claims(data, file, graph):
             claims.append(Claim(key, path, None, None, None))  # no biases
             return
         values, texts = _numbers(c, v, path)
+        if key.quantity in EXACT:
+            bad = (values < 0) | (values >= MAX_INDEX) | (values != np.floor(values))
+            if bad.any():
+                i = tuple(np.argwhere(bad)[0]) if values.ndim else ()
+                c.fail(path + "".join(f"[{j}]" for j in i),
+                       f"expected a whole number from 0 (an index), got {_clip(texts[i])}")
         claims.append(Claim(key, path, values.tolist(), values, texts))
 
     updates = data.get("updates") or []
@@ -343,7 +370,7 @@ def parse_claims(data, file, graph):
         c.keys(u, ku, ("index",) + UPDATE_QUANTITIES + ("layers",), required=("index",))
         n = c.whole(u["index"], f"{ku}.index", 1)
         if n > graph.U:
-            c.fail(f"{ku}.index", f"update {n} does not exist: the problem makes "
+            c.fail(f"{ku}.index", f"update {_show(n)} does not exist: the problem makes "
                                   f"{graph.U} update{'s' if graph.U != 1 else ''}")
         if n in seen:
             c.fail(f"{ku}.index", f"update {n} is claimed twice (also {seen[n]})")
@@ -360,7 +387,7 @@ def parse_claims(data, file, graph):
             c.keys(s, kl, ("layer",) + LAYER_QUANTITIES, required=("layer",))
             l = c.whole(s["layer"], f"{kl}.layer", 1)
             if l > graph.L:
-                c.fail(f"{kl}.layer", f"layer {l} does not exist: the network's layers are 1 to {graph.L}")
+                c.fail(f"{kl}.layer", f"layer {_show(l)} does not exist: the network's layers are 1 to {graph.L}")
             if l in seen_l:
                 c.fail(f"{kl}.layer", f"layer {l} is claimed twice in update {n} (also {seen_l[l]})")
             seen_l[l] = kl
@@ -566,7 +593,11 @@ def verify(problem_path, claims_path):
     problem = spec.parse(data, problem_path)
     t = tr.trace(problem)
     tolerance, claims = parse_claims(read_claims(claims_path), claims_path, Graph(problem, t))
-    return problem, t, tolerance, check(problem, t, tolerance, claims)
+    # a tolerance near 1e308, or claims recomputed from huge claimed inputs, overflow to
+    # inf: which compares as it should (everything within an infinite tolerance; an
+    # infinite recomputation agrees with no finite claim), without NumPy's warnings
+    with np.errstate(over="ignore", invalid="ignore"):
+        return problem, t, tolerance, check(problem, t, tolerance, claims)
 
 
 def to_json(results):
