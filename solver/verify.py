@@ -164,8 +164,30 @@ class Claim:
     texts: np.ndarray | None
 
 
+def _fast_numbers(v):
+    """(values, texts) of a flat list of numbers or a list of equally long rows of them,
+    all finite with a finite half unit; None for anything else (the slow path names it)."""
+    if all(type(e) is Written for e in v):
+        texts = [e.text for e in v]
+    elif all(type(r) is list and r and len(r) == len(v[0]) and all(type(e) is Written for e in r) for r in v):
+        texts = [[e.text for e in r] for r in v]
+    else:
+        return None
+    values = np.array(v, dtype=float)
+    if not np.isfinite(values).all():
+        return None
+    texts = np.array(texts, dtype=object)
+    if not all(math.isfinite(half_unit(t)) for t in texts.flat if "e" in t or "E" in t):
+        return None
+    return values, texts
+
+
 def _numbers(c, v, key):
     """A number or a rectangular (nested) list of numbers as (values, texts) arrays."""
+    if isinstance(v, list) and v:
+        fast = _fast_numbers(v)
+        if fast is not None:
+            return fast
     if isinstance(v, Written):
         if not math.isfinite(v):
             c.fail(key, f"expected a finite number, got {_clip(v.text)}")
