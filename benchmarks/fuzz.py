@@ -142,8 +142,11 @@ def _swap_type(v, rng):
 def _number_mutation(v, rng):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return _interesting(rng)
-    return rng.choice([-v, v * 1e300, v * 1e-300, v + 0.5, v * 10 ** 400 if isinstance(v, int) else v * 1e308,
-                       float("nan"), float("inf"), 0, v + 1, v - 1, BIG_INT, 1e308, -1e308])
+    try:
+        scaled = [v * 1e300, v * 1e-300, v + 0.5, v * 10 ** 400 if isinstance(v, int) else v * 1e308]
+    except OverflowError:  # v is already a whole number beyond float range
+        scaled = [v * 10 ** 400]
+    return rng.choice([-v, *scaled, float("nan"), float("inf"), 0, v + 1, v - 1, BIG_INT, 1e308, -1e308])
 
 
 def _mutate_tree(tree, rng, notes):

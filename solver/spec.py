@@ -120,6 +120,9 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
 def _construct_mapping(loader, node, deep=False):
     """A mapping that refuses a key written twice (YAML would silently keep the last)
     and a key that is a list or a mapping (Python cannot look it up)."""
+    if not isinstance(node, yaml.MappingNode):  # !!map on a list or a scalar
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the tag {_clip(node.tag)} needs a mapping {{key: value, ...}}", node.start_mark)
     seen = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)

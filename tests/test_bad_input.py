@@ -319,6 +319,7 @@ def test_user_text_in_a_message_is_shortened(problem_file, text, key):
     ("sizes: [5, 3, 2]", "sizes: [5, true, 2]", "network.sizes[1]", ["boolean true"]),
     ("learning_rate: 1", "learning_rate: !!python/object:os.system {}", "line 6, column 16: ",
      ["could not determine a constructor"]),
+    ("learning_rate: 1", "learning_rate: !!map [1]", "line 6, column 16: ", ["needs a mapping"]),
     ("learning_rate: 1", "learning_rate: 1\ndata2: 1\n---\ntitle: x", "line 8, column 1: ",
      ["expected a single document in the stream, but found another document"]),
     ("sizes: [5, 3, 2]", "sizes: [5, 100000, 100000, 2]", "network.sizes", ["too large"]),
