@@ -11,13 +11,24 @@ not nodes but edge labels: the edge n -> c carries dc/dn when c is linear in n.
 
 import re
 
-from .graph import LOSS_NAME, SAMPLE_INDEX, _area, _clip, _sympy, node_of, per_sample, variable
+from .graph import (LOSS_NAME, MAX_TIDY, SAMPLE_INDEX, _area, _clip, _sympy, _tidy, node_of,
+                    per_sample, variable)
 from .render import _env, escape, fmt
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
          "mu", "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma",
          "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"}
 MAX_EDGE_LABELS = 20
+#: largest graph drawn (nodes drawn, edges between them) and the room it may take (cm)
+MAX_DRAWN = 200
+MAX_DRAWN_EDGES = 2000
+PAGE_WIDTH = 30.0  # (an overfull drawing up to this width is left as it is)
+PAGE_HEIGHT = 40.0
+#: ReLU units up to which the table of pieces lists every pattern with its conditions
+#: (more: only the pieces of positive area, each with its pattern of signs)
+FULL_TABLE_RELUS = 4
+#: rows of one table of pieces (a longer list is split: a tabular does not break pages)
+TABLE_ROWS = 28
 _NAME_PARTS = re.compile(r"^([A-Za-z]+?)(\d*)((?:_[A-Za-z0-9]+)*)$")
 
 
@@ -191,16 +202,22 @@ class _Doc:
         for r in self.s.results:
             row = {"lhs": self.dfrac(E, self.var(r.name)), "value": None, "formula": None,
                    "closed": None, "total": None, "newp": None, "paths": self.chain(r)[1],
-                   "n_paths": r.n_paths}
+                   "n_paths": r.n_paths, "raw": False, "cse": None, "frozen": None}
             if r.value is not None:
                 row["value"] = self.num(r.value)
             if r.formula is not None and (not self.numeric or _short(r.formula)):
                 row["formula"] = self.tex(r.formula)
+                row["raw"] = not r.tidy
             if r.closed is not None and (not self.numeric or _short(r.closed)):
                 row["closed"] = self.tex(r.closed)
+            if r.cse is not None and row["formula"] is not None:
+                pairs, reduced = r.cse
+                row["cse"] = ([(self.tex(a), self.tex(b)) for a, b in pairs], self.tex(reduced))
             if r.total is not None:
                 row["total"] = self.total(r)
-            if r.new_value is not None:
+            if r.new_value is not None and r.frozen:
+                row["frozen"] = (self.name(r.name), self.num(self.p.parameters[r.name]))
+            elif r.new_value is not None:
                 row["newp"] = (self.name(r.name), fmt(self.p.learning_rate, self.p.digits),
                                  self.num(r.value), self.num(self.p.parameters[r.name]), self.num(r.new_value))
             out.append(row)
@@ -229,12 +246,16 @@ class _Doc:
 
     # -- drawing
     def drawing(self):
-        """TikZ nodes and edges of the graph: (nodes, edges).
+        """TikZ nodes and edges of the graph: (nodes, edges, scale); no nodes when the graph
+        is too large to draw (MAX_DRAWN nodes, MAX_DRAWN_EDGES edges).
 
         Edge labels are left off when there are more than MAX_EDGE_LABELS of them (the
-        equations give every weight); they would cover one another."""
+        equations give every weight); they would cover one another. A drawing wider or
+        taller than the page is scaled down (scale below 1)."""
         g = self.g
         drawn = [n for n in g.order if g.kind[n] in ("input", "unit", "loss")]
+        if len(drawn) > MAX_DRAWN or sum(len(g.parents[n]) for n in drawn) > MAX_DRAWN_EDGES:
+            return [], [], 1.0
         depth = {}
         for n in drawn:
             ups = [depth[m] for m in g.parents[n] if m in depth]
@@ -266,7 +287,9 @@ class _Doc:
         if sum(1 for e in edges if e["label"]) > MAX_EDGE_LABELS:
             for e in edges:
                 e["label"] = ""
-        return nodes, edges
+        xs, ys = [x for x, _ in pos.values()], [y for _, y in pos.values()]
+        scale = min(1.0, PAGE_WIDTH / (max(xs) - min(xs) + 2), PAGE_HEIGHT / (max(ys) - min(ys) + 2))
+        return nodes, edges, scale
 
     def _unit(self, n, ups):
         """(caption, {parent: edge label}) for a unit c = f(sum_n w_n n + b)."""
@@ -282,7 +305,7 @@ class _Doc:
             coef = {m: sp.diff(lin, s) for m, s in zip(ups, syms)}
             if any(c.has(*syms) for c in coef.values()):
                 raise TypeError
-            bias = sp.simplify(lin.xreplace({s: 0 for s in syms}))
+            bias = _tidy(lin.xreplace({s: 0 for s in syms}))[0]
         except TypeError:
             return (f"${self.tex(e)}$" if sp.count_ops(e) <= 12 else ""), {}
         cap = f"${names[act]}$" if act else (r"$\Sigma$" if lin.is_Add or len(ups) > 1 else "")
@@ -296,12 +319,21 @@ class _Doc:
 
     # -- ReLU pieces
     def pieces(self):
+        """The rows of the table of pieces: every pattern with its conditions while there
+        are at most FULL_TABLE_RELUS units, else the pieces of positive area only, each
+        with its pattern of signs (2^10 rows would not fit in a document)."""
         x = [self.g.sym[n] for n in self.p.inputs]
         out = []
+        compact = self.compact()
         for pc in self.s.pieces:
-            rel = {True: r"\geq", False: "<"}
-            conds = r" \wedge ".join(f"({self.tex(c)} {rel[on]} 0)"
-                                     for c, on in zip(pc.conditions, pc.pattern))
+            if compact:
+                if pc.empty:
+                    continue
+                conds = "(" + "".join("{+}" if on else "{-}" for on in pc.pattern) + ")"
+            else:
+                rel = {True: r"\geq", False: "<"}
+                conds = r" \wedge ".join(f"({self.tex(c)} {rel[on]} 0)"
+                                         for c, on in zip(pc.conditions, pc.pattern))
             if pc.empty:
                 verdict = "empty"
             else:
@@ -310,6 +342,9 @@ class _Doc:
                         "output": None if pc.empty else self.tex(pc.output), "verdict": verdict})
         return out
 
+    def compact(self):
+        return bool(self.s.pieces) and len(self.s.pieces[0].pattern) > FULL_TABLE_RELUS
+
     def _verdict(self, pc, x):
         sp = _sympy()[0]
         y = self.name(self.p.boundary)
@@ -317,13 +352,10 @@ class _Doc:
             sign = ">" if pc.output > 0 else "<" if pc.output < 0 else "="
             return f"${y} {sign} 0$ on the whole piece"
         if pc.boundary:
-            var = x[1]
-            sol = sp.solve(pc.output, var)
-            if not sol:
-                var = x[0]
-                sol = sp.solve(pc.output, var)
-            return (f"boundary ${self.tex(var)} = {self.tex(sol[0])}$" if sol
-                    else f"boundary ${self.tex(sp.Eq(pc.output, 0))}$")
+            var = x[1] if pc.output.coeff(x[1]) != 0 else x[0]
+            a = pc.output.coeff(var)
+            sol = sp.expand(-(pc.output - a * var) / a)  # the output is linear: solve by hand
+            return f"boundary ${self.tex(var)} = {self.tex(sol)}$"
         cx = sum(q[0] for q in pc.polygon) / len(pc.polygon)
         cy = sum(q[1] for q in pc.polygon) / len(pc.polygon)
         v = float(pc.output.subs({x[0]: cx, x[1]: cy}))
@@ -381,16 +413,21 @@ def render(solution):
     d = _Doc(solution)
     p = solution.problem
     leaves, defs = d.equations()
-    nodes, edges = d.drawing()
+    nodes, edges, scale = d.drawing()
+    pieces = d.pieces()
     return _env().get_template("graph.tex.j2").render(
         title=escape(p.title), description=escape(p.description), numeric=p.numeric,
         leaves=leaves, defs=defs, nodes=nodes, edges=edges,
+        scale=None if scale >= 1 else f"{scale:.3f}", n_drawn=len(solution.graph.order),
         samples=None if p.samples is None else (tex_name(p.samples) if isinstance(p.samples, str) else str(p.samples)),
         reduction=p.reduction, k=SAMPLE_INDEX,
         vectors=[(tex_name(n), tex_name(s) if isinstance(s, str) else s) for n, s in p.vectors.items()],
         has_loss=LOSS_NAME in solution.graph.expr, E=d.name(LOSS_NAME),
         locals=d.local_rows(), backward=d.backward_rows(), results=d.results(),
         learning_rate=None if p.learning_rate is None else fmt(p.learning_rate, p.digits),
-        pieces=d.pieces(), plot=d.plot(),
+        pieces=pieces, piece_tables=[pieces[i:i + TABLE_ROWS] for i in range(0, len(pieces), TABLE_ROWS)],
+        compact=d.compact(), units=len(solution.pieces[0].pattern) if solution.pieces else 0,
+        n_pieces=len(solution.pieces), plot=d.plot(), max_tidy=MAX_TIDY,
+        untidy_steps=any(not st.tidy and st.formula is not None for st in solution.steps) and not p.numeric,
         boundary=None if p.boundary is None else d.name(p.boundary),
         inputs=[d.name(n) for n in p.inputs])
