@@ -19,7 +19,8 @@ same code: every input is the decimal written, a sum that cancels is exactly 0, 
 exact zeros, and saturated units keep their digits. The working precision P is 40
 digits, more when a pre-activation is large (sigma(z) differs from 1 by e^-|z|, which
 P must hold); the trace is computed at P and 2P digits and the two must agree to
-AGREE (zeros and kinks alike), else P doubles. The numbers handed on are the 2P
+AGREE (zeros and kinks alike), else P doubles. Work beyond EXACT_COST (units saturated
+at |z| in the hundreds) runs in float64 instead. The numbers handed on are the 2P
 values correctly rounded to float64, so every digit shown is right. Larger problems
 run in float64 (about 15 significant digits, less after cancellations; the document
 says so, and shows sums below 1e-12 of their terms as 0).
@@ -43,8 +44,11 @@ EXACT_NUMBERS = 10_000
 #: the working precision (significant digits) of exact mode, its limit, and the
 #: relative agreement required between the runs at P and 2P digits
 EXACT_DIGITS = 40
-MAX_EXACT_DIGITS = 5_000
 AGREE = Decimal("1e-25")
+#: the most work exact mode takes on, as numbers x (digits at 2P)^2 (about a second):
+#: units saturated beyond it (|z| in the hundreds) are no hand calculation, and such a
+#: problem runs in float64 like a large one
+EXACT_COST = 100_000_000
 
 
 @dataclass
@@ -233,23 +237,30 @@ def trace(problem, exact=None):
     if exact is None:
         exact = count_numbers(problem) <= EXACT_NUMBERS
     if not exact:
-        with np.errstate(all="ignore"):  # overflow is refused by _check_finite, with a message
-            return _run(problem, np.asarray)
-    digits, largest = EXACT_DIGITS, 0.0
-    while digits <= MAX_EXACT_DIGITS:
+        return _float(problem)
+    numbers, digits = count_numbers(problem), EXACT_DIGITS
+    while True:
         low = _exact(problem, digits)
-        largest = _largest_z(low)
-        need = EXACT_DIGITS + math.ceil(2 * min(largest, 1e6) / math.log(10))
+        need = EXACT_DIGITS + math.ceil(2 * min(_largest_z(low), 1e6) / math.log(10))
         if need > digits:  # saturated units: e^-2|z| must fit in the precision
+            if numbers * (2 * need) ** 2 > EXACT_COST:
+                return _float(problem)  # units this saturated: not a hand calculation
             digits = need
             continue
         high = _exact(problem, 2 * digits)
         if _agree(low, high):
             return _as_float(high, exact=True)
         digits *= 2
-    raise InputError(problem.file, "network.weights",
-                     f"these numbers need more than {MAX_EXACT_DIGITS} digits to be computed exactly "
-                     f"(pre-activations up to |z| = {largest:.4g}); use smaller weights or inputs")
+        if numbers * (2 * digits) ** 2 > EXACT_COST:
+            raise InputError(problem.file, "network.weights",
+                             f"the numbers of this problem do not settle at {digits} significant digits "
+                             f"(a cancellation loses them all); use smaller or fewer weights")
+
+
+def _float(problem):
+    """The trace in float64."""
+    with np.errstate(all="ignore"):  # overflow is refused by _check_finite, with a message
+        return _run(problem, np.asarray)
 
 
 def count_numbers(problem):
