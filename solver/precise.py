@@ -60,6 +60,12 @@ def _extra(v):
     return max(0, -v.adjusted()) + 3 if v else 0
 
 
+def _negligible(v):
+    """|v| < 10^-P: then ln(1 + v), tanh v and sinh v are v to the working precision
+    (their next terms are v^2 / 2 and v^3 / 6), with no extra digits to work with."""
+    return v and v.adjusted() < -decimal.getcontext().prec
+
+
 class Real:
     """A real number to the working precision, with its rounding-error bound.
 
@@ -179,6 +185,8 @@ class Real:
 
     def log1p(self):
         x = self.v
+        if _negligible(x):
+            return self._f(x, 1)
         with decimal.localcontext() as c:
             c.prec += _extra(x)
             v = (1 + x).ln()
@@ -186,6 +194,8 @@ class Real:
 
     def tanh(self):
         x = self.v
+        if _negligible(x):
+            return self._f(x, 1)
         with decimal.localcontext() as c:
             c.prec += _extra(x)
             e = (-2 * abs(x)).exp()
@@ -199,6 +209,8 @@ class Real:
 
     def sinh(self):
         x = self.v
+        if _negligible(x):
+            return self._f(x, 1)
         with decimal.localcontext() as c:
             c.prec += _extra(x)
             e = abs(x).exp()
@@ -219,8 +231,8 @@ def real(x):
     shortest decimal, the number as it was written.
 
     >>> with working(30):
-    ...     float(real(0.1) * 3 - real(0.3))
-    0.0
+    ...     float(real(0.1) * 3 - real(0.3)), float(real(1e-300).log1p()), float(real(-1e-300).tanh())
+    (0.0, 1e-300, -1e-300)
     """
     if isinstance(x, Real):
         return x
