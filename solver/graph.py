@@ -508,6 +508,29 @@ def _call(f, *args):
     return f(*args) if _small(args[0]) else f(*args, evaluate=False)
 
 
+def _build(func, *args):
+    """func(*args) for Add, Mul and Pow, evaluated by SymPy unless an argument is heavy.
+
+    Building a sum, product or power asks questions of its parts (is it zero? infinite?)
+    which, of a function of a long argument, can take minutes: such parts are put
+    together as written.
+    """
+    if any(_heavy(a) for a in args):
+        return func(*args, evaluate=False)
+    return func(*args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _heavy(e):
+    """True when e holds a function of an argument of more than SMALL_ARG nodes."""
+    sp = _sympy()[0]
+    if not isinstance(e, sp.Basic) or not e.args:
+        return False
+    if isinstance(e, sp.Function) and not all(_small(a) for a in e.args):
+        return True
+    return any(_heavy(a) for a in e.args)
+
+
 def _small(e, limit=None):
     """True when e has at most ``limit`` (SMALL_ARG) nodes, counted with an early stop."""
     limit = SMALL_ARG if limit is None else limit
@@ -579,7 +602,7 @@ class _Expr:
         e = _Parser(self, tokens, known).run()
         if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise ValueError("the expression is not finite")
-        if e.has(sp.I) or any(b.is_number and b.is_negative and not x.is_integer
+        if e.has(sp.I) or any(b.is_Number and b.is_negative and not x.is_integer
                               for b, x in (q.args for q in e.atoms(sp.Pow))):
             raise ValueError("the expression is not a real number (a root or logarithm of a negative number)")
         for q in e.atoms(sp.Pow):
@@ -637,17 +660,17 @@ class _Parser:
         while self.peek() in ("+", "-"):
             op = self.take()[1]
             r = self.term()
-            terms.append(r if op == "+" else -r)
+            terms.append(r if op == "+" else _build(self.sp.Mul, -1, r))
         self.depth -= 1
-        return terms[0] if len(terms) == 1 else self.sp.Add(*terms)  # one Add: linear in the terms
+        return terms[0] if len(terms) == 1 else _build(self.sp.Add, *terms)  # one Add: linear
 
     def term(self):
         factors = [self.factor()]
         while self.peek() in ("*", "/"):
             op = self.take()[1]
             r = self.factor()
-            factors.append(r if op == "*" else self.sp.Pow(r, -1))
-        return factors[0] if len(factors) == 1 else self.sp.Mul(*factors)
+            factors.append(r if op == "*" else _build(self.sp.Pow, r, -1))
+        return factors[0] if len(factors) == 1 else _build(self.sp.Mul, *factors)
 
     def factor(self):
         if self.peek() in ("+", "-"):
@@ -655,7 +678,7 @@ class _Parser:
             self.deeper()
             e = self.factor()
             self.depth -= 1
-            return -e if op == "-" else e
+            return _build(self.sp.Mul, -1, e) if op == "-" else e
         return self.power()
 
     def power(self):
@@ -764,7 +787,7 @@ def _power(base, x):
                 raise ValueError("a power of numbers in the expression is too large (beyond 10^300)")
         if abs(xv) > MAX_EXPONENT:
             raise ValueError(f"an exponent in the expression is larger than {MAX_EXPONENT}")
-    return sp.Pow(base, x)
+    return _build(sp.Pow, base, x)
 
 
 def _estimate(e):
@@ -1236,7 +1259,14 @@ def evaluate(g):
 # --------------------------------------------------------------------------- formulas
 
 def _ops(e):
-    return _sympy()[0].count_ops(e)
+    """SymPy's count of operations; counted on the tree for a heavy expression (count_ops
+    rebuilds parts of it, and SymPy's questions about them can take minutes)."""
+    sp = _sympy()[0]
+    e = sp.sympify(e)
+    if not _heavy(e):
+        return sp.count_ops(e)
+    return sum(len(x.args) - 1 if x.is_Add or x.is_Mul else 1
+               for x in sp.preorder_traversal(e) if x.args and not x.is_Number)
 
 
 def _tidy(e):
@@ -1248,8 +1278,7 @@ def _tidy(e):
     """
     sp = _sympy()[0]
     e = sp.sympify(e)
-    n = _ops(e)
-    if n > MAX_TIDY or not all(_small(a) for f in e.atoms(sp.Function) for a in f.args):
+    if _heavy(e) or _ops(e) > MAX_TIDY:
         return e, False  # (rewriting would make SymPy evaluate functions of long arguments)
     s = _tanh(e)
     if _small_polynomials(s):
@@ -1321,8 +1350,8 @@ def local_derivative(g, child, var, d=None):
     e = g.expr[child]
     if d is None:
         d = _derivative(e, var)
-    if child != LOSS_NAME and not e.is_Atom and d.has(e) and not e.is_Add:
-        return d.xreplace({e: g.sym[child]})
+    if child != LOSS_NAME and not e.is_Atom and not e.is_Add and d.has(e):
+        return _plug(d, {e: g.sym[child]}, {})
     return _tidy(d)[0]
 
 
@@ -1345,33 +1374,35 @@ def _d(e, x, memo):
     sp = _sympy()[0]
     if e in memo:
         return memo[e]
+    Add, Mul, Pow = (lambda *a: _build(sp.Add, *a)), (lambda *a: _build(sp.Mul, *a)), (lambda *a: _build(sp.Pow, *a))
     if not e.has(x):
         out = sp.Integer(0)
     elif e == x:
         out = sp.Integer(1)
     elif e.is_Add:
-        out = sp.Add(*[_d(a, x, memo) for a in e.args])
+        out = Add(*[_d(a, x, memo) for a in e.args])
     elif e.is_Mul:
         terms = []
         for i, a in enumerate(e.args):
             da = _d(a, x, memo)
             if da != 0:
-                terms.append(sp.Mul(*e.args[:i], da, *e.args[i + 1:]))
-        out = sp.Add(*terms)
+                terms.append(Mul(*e.args[:i], da, *e.args[i + 1:]))
+        out = Add(*terms)
     elif e.is_Pow:
         b, n = e.args
         if not n.has(x):
-            out = n * sp.Pow(b, n - 1) * _d(b, x, memo)
+            out = Mul(n, Pow(b, n - 1), _d(b, x, memo))
         elif not b.has(x):
-            out = e * _call(sp.log, b) * _d(n, x, memo)
+            out = Mul(e, _call(sp.log, b), _d(n, x, memo))
         else:
-            out = e * (_d(n, x, memo) * _call(sp.log, b) + n * _d(b, x, memo) / b)
+            out = Mul(e, Add(Mul(_d(n, x, memo), _call(sp.log, b)), Mul(n, _d(b, x, memo), Pow(b, -1))))
     elif isinstance(e, sp.Function):
-        out = sp.Integer(0)
+        terms = []
         for i, a in enumerate(e.args):
             da = _d(a, x, memo)
             if da != 0:
-                out += _outer(e, i) * da
+                terms.append(Mul(_outer(e, i), da))
+        out = Add(*terms)
     else:
         out = sp.diff(e, x)
     memo[e] = out
@@ -1381,14 +1412,17 @@ def _d(e, x, memo):
 def _outer(e, i):
     """The derivative of the function e = f(u, ...) by its i-th argument, at its arguments."""
     sp = _sympy()[0]
+    Add, Mul, Pow = (lambda *a: _build(sp.Add, *a)), (lambda *a: _build(sp.Mul, *a)), (lambda *a: _build(sp.Pow, *a))
     u = e.args[0]
     name = type(e).__name__
     if name == "exp":
         return e
     if name == "log":
-        return 1 / u
+        return Pow(u, -1)
     if name == "tanh":
-        return 1 - e ** 2
+        return Add(1, Mul(-1, Pow(e, 2)))
+    if name == "sigmoid":
+        return Mul(e, Add(1, Mul(-1, e)))
     if name == "sinh":
         return _call(sp.cosh, u)
     if name == "cosh":
@@ -1396,8 +1430,8 @@ def _outer(e, i):
     if name == "sin":
         return _call(sp.cos, u)
     if name == "cos":
-        return -_call(sp.sin, u)
-    return e.fdiff(i + 1)  # relu, sigmoid, leaky_relu, Abs, step, sign: their own fdiff
+        return Mul(-1, _call(sp.sin, u))
+    return e.fdiff(i + 1)  # relu, leaky_relu, Abs, step, sign: their own fdiff
 
 
 def _collapse(e):
@@ -1525,7 +1559,7 @@ def backward(g, nums, locs):
     shown = {}
     for n in order:
         var = vector_vars.get(n, g.sym[n])
-        terms, total = [], sp.Integer(0)
+        terms, parts = [], []
         for c in g.children[n]:
             if (c, n) not in raw:
                 continue
@@ -1534,7 +1568,8 @@ def backward(g, nums, locs):
             locs[(c, n)] = (f, v)
             terms.append((c, f, v))
             if adj[c] is not None:
-                total += adj[c] * f
+                parts.append(_build(sp.Mul, adj[c], f))
+        total = _build(sp.Add, *parts) if parts else sp.Integer(0)
         size[n] = sum(size[c] + _ops(f) + 1 if size[c] is not None else MAX_FORMULA
                       for c, f, _ in terms)
         tidy = True
@@ -1623,7 +1658,7 @@ def _closed(g, formula, numeric):
         e = _plug(formula, plug, {})
     except RecursionError:  # a chain of thousands of renamings
         return None
-    if e == formula:
+    if e == formula or _heavy(e):
         return None
     s, _ = _tidy(e)
     return s if _ops(s) <= MAX_TIDY else None
@@ -1644,6 +1679,8 @@ def _plug(e, plug, memo):
             out = e
         elif isinstance(e, _sympy()[0].Function):
             out = _call(e.func, *args)
+        elif e.is_Add or e.is_Mul or e.is_Pow:
+            out = _build(e.func, *args)
         else:
             out = e.func(*args)
     memo[e] = out
@@ -1676,6 +1713,8 @@ def _cse(e):
     """([(symbol, expression)], expression): e written with common subexpressions, when
     that makes it shorter (else None)."""
     sp = _sympy()[0]
+    if _heavy(e):
+        return None
     names = {s.name for s in e.free_symbols}
     symbols = (sp.Symbol(f"xi{i}", real=True) for i in range(1, 10 ** 6) if f"xi{i}" not in names)
     pairs, (reduced,) = sp.cse(e, symbols=symbols)

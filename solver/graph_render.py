@@ -11,7 +11,8 @@ not nodes but edge labels: the edge n -> c carries dc/dn when c is linear in n.
 
 import re
 
-from .graph import (LOSS_NAME, MAX_TIDY, SAMPLE_INDEX, _area, _clip, _sympy, _tidy, node_of,
+from .graph import (LOSS_NAME, MAX_TIDY, SAMPLE_INDEX, _area, _clip, _derivative, _heavy, _plug,
+                    _sympy, _tidy, node_of,
                     per_sample, variable)
 from .render import _env, escape, fmt
 
@@ -295,6 +296,8 @@ class _Doc:
         """(caption, {parent: edge label}) for a unit c = f(sum_n w_n n + b)."""
         sp, relu, sigmoid, _ = _sympy()
         e = self.g.expr[n]
+        if _heavy(e):  # (questions about it could take minutes: see graph._call)
+            return "", {}
         names = {"relu": r"\operatorname{ReLU}", "tanh": r"\tanh", "sigmoid": r"\sigma"}
         act = e.func.__name__ if (len(e.args) == 1 and e.func.__name__ in names) else None
         lin = e.args[0] if act else e
@@ -302,10 +305,10 @@ class _Doc:
         try:
             if any(isinstance(s, sp.IndexedBase) for s in syms) or e.has(sp.Sum):
                 raise TypeError
-            coef = {m: sp.diff(lin, s) for m, s in zip(ups, syms)}
+            coef = {m: _derivative(lin, s) for m, s in zip(ups, syms)}
             if any(c.has(*syms) for c in coef.values()):
                 raise TypeError
-            bias = _tidy(lin.xreplace({s: 0 for s in syms}))[0]
+            bias = _tidy(_plug(lin, {s: sp.Integer(0) for s in syms}, {}))[0]
         except TypeError:
             return (f"${self.tex(e)}$" if sp.count_ops(e) <= 12 else ""), {}
         cap = f"${names[act]}$" if act else (r"$\Sigma$" if lin.is_Add or len(ups) > 1 else "")
