@@ -211,9 +211,10 @@ class _Doc:
                 row["raw"] = not r.tidy
             if r.closed is not None and (not self.numeric or _short(r.closed)):
                 row["closed"] = self.tex(r.closed)
-            if r.cse is not None and row["formula"] is not None:
+            if r.cse is not None and row["formula"] is not None:  # instead of the long formula
                 pairs, reduced = r.cse
                 row["cse"] = ([(self.tex(a), self.tex(b)) for a, b in pairs], self.tex(reduced))
+                row["formula"] = None
             if r.total is not None:
                 row["total"] = self.total(r)
             if r.new_value is not None and r.frozen:
