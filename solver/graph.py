@@ -451,7 +451,7 @@ def _functions():
             return sp.Integer(0)
 
         def _latex(self, printer, exp=None):
-            z, s = (printer._print(a) for a in self.args)
+            z, s = printer._print(self.args[0]), _decimal_tex(printer, self.args[1])
             return _with_exp(r"\left(\mathbb{1}[%s > 0] + %s\,\mathbb{1}[%s \leq 0]\right)" % (z, s, z), exp)
 
     class leaky_relu(sp.Function):
@@ -468,7 +468,7 @@ def _functions():
             return -_call(relu, -self.args[0])
 
         def _latex(self, printer, exp=None):
-            z, s = (printer._print(a) for a in self.args)
+            z, s = printer._print(self.args[0]), _decimal_tex(printer, self.args[1])
             return _with_exp(r"\operatorname{LReLU}_{%s}\left(%s\right)" % (s, z), exp)
 
     class sigmoid(sp.Function):
@@ -539,6 +539,25 @@ def _small(e, limit=None):
         if i > limit:
             return False
     return True
+
+
+def _decimal_tex(printer, r):
+    """A rational number as the decimal it was written as when it has one (1/100 -> 0.01).
+
+    >>> import sympy
+    >>> _decimal_tex(None, sympy.Rational(1, 100)), _decimal_tex(None, sympy.Rational(-5, 2))
+    ('0.01', '-2.5')
+    """
+    if getattr(r, "is_Rational", False) and not r.is_Integer:
+        q, twos, fives = int(r.q), 0, 0
+        while q % 2 == 0:
+            q, twos = q // 2, twos + 1
+        while q % 5 == 0:
+            q, fives = q // 5, fives + 1
+        if q == 1 and max(twos, fives) <= 30:
+            from decimal import Decimal
+            return format(Decimal(int(r.p)) / Decimal(int(r.q)), "f")
+    return printer._print(r)
 
 
 def _with_exp(tex, exp):
@@ -798,7 +817,7 @@ def _estimate(e):
         raise ValueError(f"a number in the expression is not finite ({err})") from None
     except KeyError:
         raise ValueError("a number in the expression cannot be computed") from None
-    return float(v) if isinstance(v, Fraction) else float(v)
+    return float(v)
 
 
 def _parse_expr(c, text, key, known, later, ex):
