@@ -25,20 +25,15 @@ import os
 import threading
 from pathlib import Path
 
-#: the cache key: a digest of this module's own source, so any change to the derivations
-#: (or to how they are stored) makes old cache files unused, with nothing to remember
-VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+from .functions import ACTIVATIONS, LOSSES, make_activation
+
+#: the cache key: a digest of this module's source and of solver/functions.py (where each
+#: activation and loss keeps its SymPy form), so any change to the derivations (or to
+#: how they are stored) makes old cache files unused, with nothing to remember
+VERSION = hashlib.sha256(Path(__file__).read_bytes()
+                         + (Path(__file__).parent / "functions.py").read_bytes()).hexdigest()[:12]
 
 TOKENS = ("ZZ", "YH", "YT", "YS", "CC", "GG")
-
-#: activations written in terms of their own output (f' = g(f)); softplus' is written sigma(z)
-OUTPUT_FORM = ("sigmoid", "tanh")
-
-#: how each activation's name is written
-NAMES = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{ReLU}",
-         "leaky_relu": r"\operatorname{LReLU}", "linear": r"\operatorname{id}",
-         "softplus": r"\operatorname{softplus}", "softmax": r"\operatorname{softmax}"}
-
 
 _SYMPY_LOCK = threading.Lock()
 
@@ -114,7 +109,8 @@ def _derive_sympy(activation, slope, loss):
         f_tex = r"\frac{e^{ZZ_i}}{\sum_{k=1}^{CC} e^{ZZ_k}}"
         fprime_tex, fprime_expr, output_form = _softmax_jacobian(sp), None, True
     else:
-        f, (write_as, inverse) = _activation(sp, activation, slope, Z, S, sigma)
+        act = make_activation(activation, slope)
+        f, (write_as, inverse) = act.sympy(sp, Z, S, sigma)
         d = sp.diff(f, Z)
         if inverse is not None:
             d_s = sp.simplify(d.subs(Z, inverse))  # f' in terms of s = write_as(z)
@@ -134,10 +130,10 @@ def _derive_sympy(activation, slope, loss):
         assert sp.simplify(check) == 0, (activation, fprime)
         f_tex = tex(f)
         fprime_expr = str(fprime)
-        output_form = activation in OUTPUT_FORM
+        output_form = act.output_form
 
     # ---- the loss of one sample, written per output unit, and dE/dyhat_i
-    E_unit = _loss(sp, loss, YH, YT, C)
+    E_unit = LOSSES[loss].sympy(sp, YH, YT, C)
     g = sp.simplify(sp.diff(E_unit, YH))
     g_tidy = tidy(sp, sp.factor(sp.together(g)), (YH, YT))
     g_tex = _tex_tidy(sp, sp.factor(sp.together(g)), (YH, YT), {})
@@ -154,7 +150,7 @@ def _derive_sympy(activation, slope, loss):
         E_tex = r"\frac{1}{CC} \sum_{i=1}^{CC} \left(YH - YT\right)^{2}"
 
     out = {"version": VERSION, "activation": activation, "slope": slope, "loss": loss,
-           "name": NAMES[activation], "f": f_tex, "fprime": fprime_tex,
+           "name": ACTIVATIONS[activation].tex, "f": f_tex, "fprime": fprime_tex,
            "fprime_expr": fprime_expr, "fprime_output_form": output_form,
            "E": E_tex, "E_expr": str(E_unit), "dE": g_tex, "dE_expr": str(g_tidy[0])}
 
@@ -165,7 +161,7 @@ def _derive_sympy(activation, slope, loss):
     # f, d = f'(z) and d_s (f' written in s) are those worked out above
     if inverse is not None:
         # the output is yhat = f(z): where f' is written in f's own output, s = yhat
-        repl = YH if activation in OUTPUT_FORM else write_as
+        repl = YH if act.output_form else write_as
         delta = sp.simplify(g * d_s.subs(S, repl))
         if not delta.has(sp.Piecewise):
             delta = sp.factor(sp.together(delta))
@@ -181,7 +177,7 @@ def _derive_sympy(activation, slope, loss):
         simplified = False
         delta_tex = _cases(sp, delta_t, lambda v: _tex_tidy(sp, v, (YH, YT), {}))
     elif not simplified:
-        fp = d_s.subs(S, YH if activation in OUTPUT_FORM else write_as) if inverse is not None else d
+        fp = d_s.subs(S, YH if act.output_form else write_as) if inverse is not None else d
         delta_tex = _wrap(g_tex) + r" \, " + _wrap(_tex_tidy(sp, fp, (YH, YT), {}))
     out.update({"delta_kind": "elementwise", "delta": delta_tex, "delta_expr": str(delta_t),
                 "delta_general": None, "delta_simplified": bool(simplified)})
@@ -207,40 +203,6 @@ def _wrap(t):
     return rf"\left({t}\right)" if top_sum else t
 
 
-def _activation(sp, name, slope, Z, S, sigma):
-    """(f(z), (how f' is written, the inverse that turns z into that))."""
-    if name == "sigmoid":
-        return 1 / (1 + sp.exp(-Z)), (sigma(Z), sp.log(S / (1 - S)))
-    if name == "tanh":
-        return sp.tanh(Z), (sp.tanh(Z), sp.atanh(S))
-    if name == "softplus":
-        return sp.log(1 + sp.exp(Z)), (sigma(Z), sp.log(S / (1 - S)))
-    if name == "relu":
-        return sp.Piecewise((Z, Z > 0), (0, True)), (None, None)
-    if name == "leaky_relu":
-        return sp.Piecewise((Z, Z > 0), (sp.Float(slope, 15) * Z, True)), (None, None)
-    if name == "linear":
-        return Z, (None, None)
-    raise ValueError(f"no derivation for activation {name!r}")
-
-
-def _loss(sp, name, YH, YT, C):
-    """The loss of one sample, the term of output unit i (summed over i)."""
-    if name == "squared_error":
-        return (YH - YT) ** 2 / 2
-    if name == "sum_squared_error":
-        return (YH - YT) ** 2
-    if name == "mean_squared_error":
-        return (YH - YT) ** 2 / C
-    if name == "binary_cross_entropy":
-        return -(YT * sp.log(YH) + (1 - YT) * sp.log(1 - YH))
-    if name == "cross_entropy":
-        return -YT * sp.log(YH)
-    if name == "log_cosh":
-        return sp.log(sp.cosh(YH - YT))
-    raise ValueError(f"no derivation for loss {name!r}")
-
-
 def _softmax_jacobian(sp):
     """d yhat_i / d z_j = yhat_i (delta_ij - yhat_j), derived on three units and checked."""
     z = sp.symbols("z1:4")
@@ -258,7 +220,7 @@ def _softmax_delta(sp, loss):
     yh = sp.symbols("yh1:4", positive=True)
     yt = sp.symbols("yt1:4")
     YH, YT, YS, C, G = sp.symbols("YH YT YS CC GG")
-    E = sum(_loss(sp, loss, a, t, sp.Integer(3)) for a, t in zip(yh, yt))
+    E = sum(LOSSES[loss].sympy(sp, a, t, sp.Integer(3)) for a, t in zip(yh, yt))
     dE = [sp.diff(E, a) for a in yh]
     # dE/dz_1 by the chain rule through the softmax Jacobian, written in yhat
     jac = [[yh[i] * (int(i == j) - yh[j]) for j in range(3)] for i in range(3)]

@@ -1,5 +1,10 @@
 """Activations and losses: each one's forward and backward side by side.
 
+Each activation and each loss is one class holding everything about it: its value, its
+stable derivative (and the form a hand calculation uses), its SymPy form for the
+derivations (``sympy``), its LaTeX name, and its flags. Every other module asks these
+classes (``ACTIVATIONS``, ``LOSSES``); nothing else keeps a table of them.
+
 Vectors of one sample are columns, so ``z`` and ``a`` have shape (units, samples);
 every function here works on whole arrays, never on single units, and on either kind
 of array the engine uses: float64, or object arrays of exact-mode numbers
@@ -69,10 +74,16 @@ class Activation:
     """
 
     name = ""
+    #: how the name is written in formulas
+    tex = ""
     elementwise = True
     #: f(z) approaches its bounds as e^-|z| (sigmoid, tanh, softmax): exact mode keeps
     #: enough digits to hold 1 - f(z) (see solver.trace)
     saturates = False
+    #: f(0) = 0, so a is as small as z near 0 (the float noise rule of solver.render)
+    zero_at_0 = False
+    #: f' is written in terms of the unit's own output (sigma' = sigma (1 - sigma))
+    output_form = False
 
     def forward(self, z):
         raise NotImplementedError
@@ -89,6 +100,12 @@ class Activation:
         follow from (solver.verify). The engine uses the stable :meth:`derivative`."""
         return self.derivative(z, a)
 
+    def sympy(self, sp, Z, S, sigma):
+        """(f(Z), (how f' is written, the inverse that turns Z into that)) for the
+        derivations (solver.derive): S stands for the written form, ``sigma`` is the
+        undefined function sigma; (None, None) where f' is written in Z itself."""
+        raise NotImplementedError
+
     def __repr__(self):
         return self.name
 
@@ -97,7 +114,9 @@ class Sigmoid(Activation):
     """sigma(z) = 1 / (1 + e^-z);  sigma'(z) = sigma(z) (1 - sigma(z))."""
 
     name = "sigmoid"
+    tex = r"\sigma"
     saturates = True
+    output_form = True
 
     def forward(self, z):
         return sigmoid(z)
@@ -108,12 +127,18 @@ class Sigmoid(Activation):
     def derivative_by_hand(self, z, a):
         return a * (1 - a)
 
+    def sympy(self, sp, Z, S, sigma):
+        return 1 / (1 + sp.exp(-Z)), (sigma(Z), sp.log(S / (1 - S)))
+
 
 class Tanh(Activation):
     """tanh(z);  tanh'(z) = 1 - tanh(z)^2 = sech^2 z."""
 
     name = "tanh"
+    tex = r"\tanh"
     saturates = True
+    zero_at_0 = True
+    output_form = True
 
     def forward(self, z):
         return np.tanh(z)
@@ -124,11 +149,16 @@ class Tanh(Activation):
     def derivative_by_hand(self, z, a):
         return 1 - a * a
 
+    def sympy(self, sp, Z, S, sigma):
+        return sp.tanh(Z), (sp.tanh(Z), sp.atanh(S))
+
 
 class ReLU(Activation):
     """max(0, z);  derivative 1 for z > 0 and 0 for z <= 0 (0 at 0 by convention)."""
 
     name = "relu"
+    tex = r"\operatorname{ReLU}"
+    zero_at_0 = True
 
     def forward(self, z):
         return positive_part(z)
@@ -136,11 +166,16 @@ class ReLU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, 0.0)
 
+    def sympy(self, sp, Z, S, sigma):
+        return sp.Piecewise((Z, Z > 0), (0, True)), (None, None)
+
 
 class LeakyReLU(Activation):
     """z for z > 0, slope * z otherwise;  derivative 1 for z > 0, slope for z <= 0."""
 
     name = "leaky_relu"
+    tex = r"\operatorname{LReLU}"
+    zero_at_0 = True
 
     def __init__(self, slope=0.01):
         self.slope = float(slope)
@@ -151,11 +186,16 @@ class LeakyReLU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.slope)
 
+    def sympy(self, sp, Z, S, sigma):
+        return sp.Piecewise((Z, Z > 0), (sp.Float(self.slope, 15) * Z, True)), (None, None)
+
 
 class Linear(Activation):
     """f(z) = z;  f'(z) = 1."""
 
     name = "linear"
+    tex = r"\operatorname{id}"
+    zero_at_0 = True
 
     def forward(self, z):
         return z.copy()
@@ -163,17 +203,24 @@ class Linear(Activation):
     def derivative(self, z, a):
         return np.ones(z.shape)
 
+    def sympy(self, sp, Z, S, sigma):
+        return Z, (None, None)
+
 
 class Softplus(Activation):
     """ln(1 + e^z);  derivative sigma(z)."""
 
     name = "softplus"
+    tex = r"\operatorname{softplus}"
 
     def forward(self, z):
         return softplus(z)
 
     def derivative(self, z, a):
         return sigmoid(z)
+
+    def sympy(self, sp, Z, S, sigma):
+        return sp.log(1 + sp.exp(Z)), (sigma(Z), sp.log(S / (1 - S)))
 
 
 class Softmax(Activation):
@@ -184,8 +231,10 @@ class Softmax(Activation):
     """
 
     name = "softmax"
+    tex = r"\operatorname{softmax}"
     saturates = True
     elementwise = False
+    output_form = True  # its Jacobian is written in its outputs (solver.derive)
 
     def forward(self, z):
         return np.exp(log_softmax(z))
@@ -228,6 +277,11 @@ class Loss:
     def grad(self, yhat, y):
         raise NotImplementedError
 
+    def sympy(self, sp, YH, YT, C):
+        """The SymPy term of output unit i (the loss sums it over i), for solver.derive:
+        YH = yhat_i, YT = y_i, C the number of output units."""
+        raise NotImplementedError
+
 
 class SquaredError(Loss):
     """E = 1/2 sum_i (yhat_i - y_i)^2;  dE/dyhat = yhat - y."""
@@ -239,6 +293,9 @@ class SquaredError(Loss):
 
     def grad(self, yhat, y):
         return yhat - y
+
+    def sympy(self, sp, YH, YT, C):
+        return (YH - YT) ** 2 / 2
 
 
 class SumSquaredError(Loss):
@@ -252,6 +309,9 @@ class SumSquaredError(Loss):
     def grad(self, yhat, y):
         return 2.0 * (yhat - y)
 
+    def sympy(self, sp, YH, YT, C):
+        return (YH - YT) ** 2
+
 
 class MeanSquaredError(Loss):
     """E = 1/C sum_i (yhat_i - y_i)^2 over C output units;  dE/dyhat = 2 (yhat - y) / C."""
@@ -263,6 +323,9 @@ class MeanSquaredError(Loss):
 
     def grad(self, yhat, y):
         return 2.0 * (yhat - y) / yhat.shape[0]
+
+    def sympy(self, sp, YH, YT, C):
+        return (YH - YT) ** 2 / C
 
 
 class BinaryCrossEntropy(Loss):
@@ -277,6 +340,9 @@ class BinaryCrossEntropy(Loss):
     def grad(self, yhat, y):
         return (yhat - y) / (yhat * (1.0 - yhat))
 
+    def sympy(self, sp, YH, YT, C):
+        return -(YT * sp.log(YH) + (1 - YT) * sp.log(1 - YH))
+
 
 class CrossEntropy(Loss):
     """E = -sum_i y_i ln yhat_i;  dE/dyhat = -y / yhat."""
@@ -288,6 +354,9 @@ class CrossEntropy(Loss):
 
     def grad(self, yhat, y):
         return -y / yhat
+
+    def sympy(self, sp, YH, YT, C):
+        return -YT * sp.log(YH)
 
 
 class LogCosh(Loss):
@@ -302,6 +371,9 @@ class LogCosh(Loss):
 
     def grad(self, yhat, y):
         return np.tanh(yhat - y)
+
+    def sympy(self, sp, YH, YT, C):
+        return sp.log(sp.cosh(YH - YT))
 
 
 LOSSES = {c.name: c() for c in (SquaredError, SumSquaredError, MeanSquaredError,

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .derive import NAMES
 from .errors import InputError
 from .functions import make_activation
 from .trace import reduction_factor
@@ -646,8 +645,7 @@ def noise_scales(p, u, acts, W_scale, b_scale, exact=False):
         if acts[l - 1].elementwise:
             fprime[l] = s.fprime
             # f(0) = 0 for these: a inherits the rounding noise of z (to first order)
-            zero_at_0 = acts[l - 1].name in ("tanh", "relu", "leaky_relu", "linear")
-            a_scale[l] = np.abs(fprime[l]) * zs + (0 if zero_at_0 else np.abs(s.a))
+            a_scale[l] = np.abs(fprime[l]) * zs + (0 if acts[l - 1].zero_at_0 else np.abs(s.a))
         else:
             a_scale[l] = np.abs(s.a)
     d_scale[L] = np.abs(layers[L - 1].delta)
@@ -687,7 +685,7 @@ def _forward(n, d, acts, W, b, a, z):
         if b[l] is not None:
             pieces.append(("+", *mw(b[l])))
         lines.append(_chain(n.pre(l), "=", rf"{n.W(l)}\, {n.act(l - 1)}{bias}", pieces, *mw(z[l])))
-        lines.append(_chain(n.act(l), "=", rf"{NAMES[acts[l - 1].name]}\big({n.pre(l)}\big)", [],
+        lines.append(_chain(n.act(l), "=", rf"{acts[l - 1].tex}\big({n.pre(l)}\big)", [],
                             *mw(a[l]), 2.0))
     return lines
 
