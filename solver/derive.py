@@ -25,7 +25,7 @@ import os
 import threading
 from pathlib import Path
 
-from .functions import ACTIVATIONS, LOSSES, make_activation
+from .functions import ACTIVATIONS, make_activation, make_loss
 
 #: the cache key: a digest of this module's source and of solver/functions.py (where each
 #: activation and loss keeps its SymPy form), so any change to the derivations (or to
@@ -50,13 +50,15 @@ def cache_dir():
     return Path(base) / "backprop-solver"
 
 
-def _key(activation, slope, loss):
+def _key(activation, slope, loss, loss_param=None):
     s = "" if slope is None else repr(float(slope))
-    return f"v{VERSION}_{activation}_{s}_{loss}.json"
+    lp = "" if loss_param is None else "_" + repr(float(loss_param))
+    return f"v{VERSION}_{activation}_{s}_{loss}{lp}.json"
 
 
-def derive(activation, slope, loss):
-    """The derivations for one (activation, slope, loss) triple, from the cache if there.
+def derive(activation, slope, loss, loss_param=None):
+    """The derivations for one (activation, option, loss, loss option) triple, from the
+    cache if there (``slope`` is the activation's option: leaky_relu's slope, elu's alpha).
 
     Returns a dict of LaTeX strings (with the placeholder tokens) and SymPy strings:
     f, fprime, fprime_output_form, E, dE, delta, delta_kind, delta_simplified, ...
@@ -65,7 +67,7 @@ def derive(activation, slope, loss):
     >>> d["delta"], d["delta_simplified"]
     ('YH - YT', True)
     """
-    path = cache_dir() / _key(activation, slope, loss)
+    path = cache_dir() / _key(activation, slope, loss, loss_param)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") == VERSION:
@@ -73,7 +75,7 @@ def derive(activation, slope, loss):
     except (OSError, ValueError):
         pass
     with _SYMPY_LOCK:  # solve -j runs problems in threads; SymPy runs one at a time
-        data = _derive_sympy(activation, slope, loss)
+        data = _derive_sympy(activation, slope, loss, loss_param)
     from .compile import write_atomic
 
     try:
@@ -88,14 +90,14 @@ def derive_problem(problem):
 
     Hidden layers use the same triple as the output (their delta entries are unused).
     """
-    return [derive(name, slope, problem.loss) for name, slope in problem.activations]
+    return [derive(name, slope, problem.loss, problem.loss_param) for name, slope in problem.activations]
 
 
 # ---------------------------------------------------------------------------------------
 # SymPy side (imported lazily)
 
 
-def _derive_sympy(activation, slope, loss):
+def _derive_sympy(activation, slope, loss, loss_param=None):
     import sympy as sp
 
     Z, S, YH, YT, YS, C, G = sp.symbols("ZZ SS YH YT YS CC GG")
@@ -119,11 +121,14 @@ def _derive_sympy(activation, slope, loss):
             fprime = fprime_s.subs(S, write_as)
             fprime_tex = _tex_tidy(sp, d_s, (S,), {S: write_as})
         else:
-            fprime = sp.simplify(d)
+            fprime = act.sympy_fprime(sp, Z, sigma)
+            written = fprime is not None
+            if not written:
+                fprime = sp.simplify(d)
             fprime_tex = tex(fprime)
             if fprime.has(sp.Piecewise):
                 fprime_tex = _cases(sp, fprime, tex)
-        if write_as is not None and write_as.func == sigma:
+        if (write_as is not None and write_as.func == sigma) or (inverse is None and written):
             check = (d - fprime.subs(sigma(Z), 1 / (1 + sp.exp(-Z)))).rewrite(sp.exp)
         else:
             check = d - fprime
@@ -133,7 +138,7 @@ def _derive_sympy(activation, slope, loss):
         output_form = act.output_form
 
     # ---- the loss of one sample, written per output unit, and dE/dyhat_i
-    E_unit = LOSSES[loss].sympy(sp, YH, YT, C)
+    E_unit = make_loss(loss, loss_param).sympy(sp, YH, YT, C)
     g = sp.simplify(sp.diff(E_unit, YH))
     g_tidy = tidy(sp, sp.factor(sp.together(g)), (YH, YT))
     g_tex = _tex_tidy(sp, sp.factor(sp.together(g)), (YH, YT), {})
@@ -173,11 +178,16 @@ def _derive_sympy(activation, slope, loss):
     # simplified: the derivative factor cancelled (delta no longer than dE/dyhat);
     # otherwise delta is written as the product dE/dyhat * f', as people write it
     simplified = sp.count_ops(delta_t) <= sp.count_ops(g_tidy[0])
-    if delta_t.has(sp.Piecewise):
+    if g.has(sp.Piecewise):  # a piecewise loss (huber): its gradient times f', as written
+        simplified = False
+        fp_tex = fprime_tex if inverse is None else _tex_tidy(sp, d_s.subs(S, YH if act.output_form else write_as),
+                                                               (YH, YT), {})
+        delta_tex = g_tex if fp_tex == "1" else g_tex + r" \, " + (fp_tex if fp_tex.startswith(r"\begin") else _wrap(fp_tex))
+    elif delta_t.has(sp.Piecewise):
         simplified = False
         delta_tex = _cases(sp, delta_t, lambda v: _tex_tidy(sp, v, (YH, YT), {}))
     elif not simplified:
-        fp = d_s.subs(S, YH if act.output_form else write_as) if inverse is not None else d
+        fp = d_s.subs(S, YH if act.output_form else write_as) if inverse is not None else fprime
         delta_tex = _wrap(g_tex) + r" \, " + _wrap(_tex_tidy(sp, fp, (YH, YT), {}))
     out.update({"delta_kind": "elementwise", "delta": delta_tex, "delta_expr": str(delta_t),
                 "delta_general": None, "delta_simplified": bool(simplified)})
@@ -187,9 +197,12 @@ def _derive_sympy(activation, slope, loss):
 def _cases(sp, pw, tex):
     """A Piecewise as a LaTeX cases block, its last condition written ZZ <= 0."""
     rows = []
+    last = r"ZZ \le 0" if [c for _, c in pw.args[:-1]] == [sp.StrictGreaterThan(sp.Symbol("ZZ"), 0)] \
+        else r"\text{otherwise}"
     for value, cond in pw.args:
-        c = r"ZZ \le 0" if cond is sp.true else sp.latex(cond)
-        rows.append((tex(value) if value != 0 else "0") + r" & \text{if } " + c)
+        c = last if cond is sp.true else sp.latex(cond)
+        rows.append((tex(value) if value != 0 else "0") + (r" & " if cond is sp.true and last[1] == "t"
+                                                          else r" & \text{if } ") + c)
     return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 
@@ -220,7 +233,7 @@ def _softmax_delta(sp, loss):
     yh = sp.symbols("yh1:4", positive=True)
     yt = sp.symbols("yt1:4")
     YH, YT, YS, C, G = sp.symbols("YH YT YS CC GG")
-    E = sum(LOSSES[loss].sympy(sp, a, t, sp.Integer(3)) for a, t in zip(yh, yt))
+    E = sum(make_loss(loss).sympy(sp, a, t, sp.Integer(3)) for a, t in zip(yh, yt))
     dE = [sp.diff(E, a) for a in yh]
     # dE/dz_1 by the chain rule through the softmax Jacobian, written in yhat
     jac = [[yh[i] * (int(i == j) - yh[j]) for j in range(3)] for i in range(3)]

@@ -84,6 +84,11 @@ class Activation:
     zero_at_0 = False
     #: f' is written in terms of the unit's own output (sigma' = sigma (1 - sigma))
     output_form = False
+    #: (name, default) of the activation's one option, written {name: {option: value}}
+    option = None
+
+    def __init__(self, param=None):
+        self.param = None if self.option is None else float(self.option[1] if param is None else param)
 
     def forward(self, z):
         raise NotImplementedError
@@ -105,6 +110,11 @@ class Activation:
         derivations (solver.derive): S stands for the written form, ``sigma`` is the
         undefined function sigma; (None, None) where f' is written in Z itself."""
         raise NotImplementedError
+
+    def sympy_fprime(self, sp, Z, sigma):
+        """f'(Z) as people write it, where SymPy's own simplification reads worse
+        (derive checks that it equals the derivative); None to let SymPy write it."""
+        return None
 
     def __repr__(self):
         return self.name
@@ -176,9 +186,11 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
     tex = r"\operatorname{LReLU}"
     zero_at_0 = True
+    option = ("slope", 0.01)
 
-    def __init__(self, slope=0.01):
-        self.slope = float(slope)
+    @property
+    def slope(self):
+        return self.param
 
     def forward(self, z):
         return np.where(z > 0, z, self.slope * z)
@@ -223,6 +235,52 @@ class Softplus(Activation):
         return sp.log(1 + sp.exp(Z)), (sigma(Z), sp.log(S / (1 - S)))
 
 
+def _decimal(sp, x):
+    """A parameter as SymPy writes it: whole numbers bare, others as the decimal given."""
+    return sp.Integer(int(x)) if float(x).is_integer() else sp.Float(repr(float(x)), 15)
+
+
+class ELU(Activation):
+    """z for z > 0, alpha (e^z - 1) otherwise;  derivative 1 for z > 0, alpha e^z for
+    z <= 0 (alpha at 0, as leaky_relu's slope)."""
+
+    name = "elu"
+    tex = r"\operatorname{ELU}"
+    zero_at_0 = True
+    option = ("alpha", 1.0)
+
+    def forward(self, z):
+        neg = np.where(z > 0, 0 * z, z)  # e^z only where z <= 0: no overflow
+        return np.where(z > 0, z, self.param * np.expm1(neg))
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, self.param * np.exp(np.where(z > 0, 0 * z, z)))
+
+    def sympy(self, sp, Z, S, sigma):
+        return sp.Piecewise((Z, Z > 0), (_decimal(sp, self.param) * (sp.exp(Z) - 1), True)), (None, None)
+
+
+class Swish(Activation):
+    """z sigma(z) (also called SiLU);  derivative sigma(z) + z sigma(z) sigma(-z)
+    = sigma(z) (1 + z (1 - sigma(z)))."""
+
+    name = "swish"
+    tex = r"\operatorname{swish}"
+    zero_at_0 = True
+
+    def forward(self, z):
+        return z * sigmoid(z)
+
+    def derivative(self, z, a):
+        return sigmoid(z) * (1 + z * sigmoid(-z))
+
+    def sympy(self, sp, Z, S, sigma):
+        return Z / (1 + sp.exp(-Z)), (None, None)
+
+    def sympy_fprime(self, sp, Z, sigma):
+        return sigma(Z) * (1 + Z * (1 - sigma(Z)))
+
+
 class Softmax(Activation):
     """a_i = e^{z_i} / sum_j e^{z_j} per column;  da_i/dz_j = a_i (delta_ij - a_j).
 
@@ -246,17 +304,17 @@ class Softmax(Activation):
         return a * (g - (a * g).sum(axis=0, keepdims=True))
 
 
-ACTIVATIONS = {c.name: c for c in (Sigmoid, Tanh, ReLU, LeakyReLU, Linear, Softplus, Softmax)}
+ACTIVATIONS = {c.name: c for c in (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Linear, Softplus, Swish, Softmax)}
 
 
-def make_activation(name, slope=None):
-    """The activation called ``name``; ``slope`` only for leaky_relu.
+def make_activation(name, param=None):
+    """The activation called ``name``, with its option's value (leaky_relu's slope,
+    elu's alpha) or the option's default.
 
-    >>> make_activation("leaky_relu", 0.2).slope
-    0.2
+    >>> make_activation("leaky_relu", 0.2).slope, make_activation("elu").param
+    (0.2, 1.0)
     """
-    cls = ACTIVATIONS[name]
-    return cls(slope) if (cls is LeakyReLU and slope is not None) else cls()
+    return ACTIVATIONS[name](param)
 
 
 class Loss:
@@ -267,6 +325,11 @@ class Loss:
     """
 
     name = ""
+    #: (name, default) of the loss's one option, written {name: {option: value}}
+    option = None
+
+    def __init__(self, param=None):
+        self.param = None if self.option is None else float(self.option[1] if param is None else param)
 
     def terms(self, yhat, y):
         raise NotImplementedError
@@ -376,8 +439,39 @@ class LogCosh(Loss):
         return sp.log(sp.cosh(YH - YT))
 
 
+class Huber(Loss):
+    """E = sum_i h(yhat_i - y_i) with h(d) = d^2 / 2 for |d| <= delta and
+    delta (|d| - delta / 2) beyond;  dE/dyhat = d clipped to [-delta, delta]."""
+
+    name = "huber"
+    option = ("delta", 1.0)
+
+    def terms(self, yhat, y):
+        d = yhat - y
+        ad = np.abs(d)
+        return np.where(ad <= self.param, d * d / 2, self.param * (ad - self.param / 2))
+
+    def grad(self, yhat, y):
+        d = yhat - y
+        return np.where(d > self.param, 0 * d + self.param, np.where(d < -self.param, 0 * d - self.param, d))
+
+    def sympy(self, sp, YH, YT, C):
+        D, k = YH - YT, _decimal(sp, self.param)
+        return sp.Piecewise((D ** 2 / 2, sp.Abs(D) <= k), (k * (D - k / 2), D > k), (-k * (D + k / 2), True))
+
+
+#: every loss with its option's default (see make_loss for another value)
 LOSSES = {c.name: c() for c in (SquaredError, SumSquaredError, MeanSquaredError,
-                                BinaryCrossEntropy, CrossEntropy, LogCosh)}
+                                BinaryCrossEntropy, CrossEntropy, LogCosh, Huber)}
+
+
+def make_loss(name, param=None):
+    """The loss called ``name``, with its option's value (huber's delta) or the default.
+
+    >>> make_loss("huber", 0.5).param, make_loss("squared_error").param
+    (0.5, None)
+    """
+    return type(LOSSES[name])(param)
 
 #: losses that take logarithms of the outputs, so the outputs must lie in (0, 1)
 LOG_LOSSES = ("binary_cross_entropy", "cross_entropy")

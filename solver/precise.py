@@ -61,8 +61,8 @@ def _extra(v):
 
 
 def _negligible(v):
-    """|v| < 10^-P: then ln(1 + v), tanh v and sinh v are v to the working precision
-    (their next terms are v^2 / 2 and v^3 / 6), with no extra digits to work with."""
+    """|v| < 10^-P: then ln(1 + v), e^v - 1, tanh v and sinh v are v to the working
+    precision (their next terms are v^2 / 2 and v^3 / 6), with no extra digits to work with."""
     return v and v.adjusted() < -decimal.getcontext().prec
 
 
@@ -179,6 +179,15 @@ class Real:
     def exp(self):
         v = self.v.exp()
         return self._f(v, v)
+
+    def expm1(self):
+        x = self.v
+        if _negligible(x):
+            return self._f(x, 1)
+        with decimal.localcontext() as c:
+            c.prec += _extra(x)
+            v = x.exp() - 1
+        return self._f(v, x.exp())
 
     def log(self):
         return self._f(self.v.ln(), 1 / self.v)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .functions import make_activation
+from .functions import ACTIVATIONS, LOSSES, make_activation
 from .trace import reduction_factor
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -350,6 +350,7 @@ def render(trace, derivations, annotate=None):
     ctx["description"] = escape(p.description)
     ctx["update_words"] = UPDATE_WORDS[(p.update, p.reduction)]
     ctx["numbers"] = numbers_note(trace)
+    ctx["loss_name"] = _named(LOSSES, p.loss, p.loss_param)
 
     # ---- the problem
     ctx["layers"] = [{"l": l, "units": p.sizes[l],
@@ -415,8 +416,13 @@ def numbers_note(trace):
 
 
 def _act_name(a):
-    name, slope = a
-    return name.replace("_", " ") + (f" (slope {fmt(slope)})" if slope is not None else "")
+    return _named(ACTIVATIONS, *a)
+
+
+def _named(table, name, param):
+    """An activation's or a loss's name as words, with its option: "elu (alpha 0.5)"."""
+    option = table[name].option
+    return name.replace("_", " ") + (f" ({option[0]} {fmt(param)})" if option else "")
 
 
 def _data_rows(p, d):

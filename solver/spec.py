@@ -50,7 +50,8 @@ class Problem:
 
     ``weights[l-1]`` (shape sizes[l] x sizes[l-1]) and ``biases[l-1]`` (shape sizes[l])
     belong to layer l; ``biases`` is None for a network without biases; ``activations``
-    holds (name, slope) per computing layer, slope only for leaky_relu.
+    holds (name, option value) per computing layer: leaky_relu's slope, elu's alpha,
+    else None; ``loss_param`` is the loss's option value (huber's delta), else None.
     """
 
     file: str
@@ -76,6 +77,7 @@ class Problem:
     notation: str = "default"
     full_updates: int = 8
     targets_given_as_class: list = field(default_factory=list)
+    loss_param: float | None = None
 
     @property
     def L(self):
@@ -87,20 +89,21 @@ class Problem:
 
         Loading this mapping again gives the same problem.
         """
-        def act(name, slope):
-            return {name: {"slope": slope}} if name == "leaky_relu" else name
+        def named(table, name, param):
+            option = table[name].option
+            return name if option is None else {name: {option[0]: param}}
 
         return {
             "title": self.title,
             "description": self.description,
             "network": {
                 "sizes": list(self.sizes),
-                "activation": [act(n, s) for n, s in self.activations],
+                "activation": [named(ACTIVATIONS, n, s) for n, s in self.activations],
                 "weights": [w.tolist() for w in self.weights],
                 "biases": None if self.biases is None else [b.tolist() for b in self.biases],
                 "train_biases": self.train_biases,
             },
-            "loss": self.loss,
+            "loss": named(LOSSES, self.loss, self.loss_param),
             "learning_rate": self.learning_rate,
             "data": [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(self.X.T, self.Y.T)],
             "update": self.update,
@@ -526,7 +529,7 @@ def parse(data, file="<problem>"):
 
     activations = _activations(c, net["activation"], L, sizes)
 
-    loss = c.choice(data["loss"], "loss", list(LOSSES))
+    loss, loss_param = _named(c, data["loss"], "loss", LOSSES, "loss")
     out_act = activations[-1][0]
     if loss in LOG_LOSSES and out_act not in ("sigmoid", "softmax"):
         c.fail("loss", f"{loss} takes logarithms of the outputs, which must lie in (0, 1); "
@@ -589,14 +592,34 @@ def parse(data, file="<problem>"):
         file=str(file), name=path.stem, title=c.text(data.get("title", path.stem), "title"),
         description=c.text(data.get("description", ""), "description"),
         sizes=sizes, activations=activations, weights=weights, biases=biases,
-        train_biases=train_biases, loss=loss, learning_rate=learning_rate, X=X, Y=Y,
+        train_biases=train_biases, loss=loss, loss_param=loss_param, learning_rate=learning_rate, X=X, Y=Y,
         update=update, reduction=reduction, steps=steps, l1=l1, l2=l2, predict=predict,
         digits=digits, notation=notation, full_updates=full_updates,
         targets_given_as_class=as_class)
 
 
+def _named(c, v, key, table, what):
+    """(name, option value) of an activation or loss written as a name, or as
+    {name: {option: value}} for one with an option (leaky_relu's slope, elu's alpha,
+    huber's delta); the value is the option's default where not given, else None."""
+    if isinstance(v, dict):
+        if len(v) != 1:
+            c.fail(key, f"expected one {what} name, e.g. {{leaky_relu: {{slope: 0.1}}}}")
+        (v, opts), = v.items()
+        c.choice(v, key, list(table))
+        option = table[v].option
+        if option is None:
+            c.fail(f"{key}.{v}", f"{v} takes no options")
+        opts = opts or {}
+        c.keys(opts, f"{key}.{v}", (option[0],))
+        return v, c.number(opts.get(option[0], option[1]), f"{key}.{v}.{option[0]}")
+    c.choice(v, key, list(table))
+    option = table[v].option
+    return v, None if option is None else option[1]
+
+
 def _activations(c, spec, L, sizes):
-    """[(name, slope)] for layers 1..L from one name or a list of names."""
+    """[(name, option value)] for layers 1..L from one name or a list of names."""
     key = "network.activation"
     if isinstance(spec, list):
         if len(spec) != L:
@@ -606,26 +629,12 @@ def _activations(c, spec, L, sizes):
         items = [(spec, key)] * L
     out = []
     for l, (s, k) in enumerate(items, start=1):
-        slope = None
-        if isinstance(s, dict):
-            if len(s) != 1:
-                c.fail(k, "expected one activation name, e.g. {leaky_relu: {slope: 0.1}}")
-            (s, opts), = s.items()
-            c.choice(s, k, list(ACTIVATIONS))
-            if s != "leaky_relu":
-                c.fail(f"{k}.{s}", f"{s} takes no options")
-            opts = opts or {}
-            c.keys(opts, f"{k}.{s}", ("slope",))
-            slope = c.number(opts.get("slope", 0.01), f"{k}.{s}.slope")
-        else:
-            c.choice(s, k, list(ACTIVATIONS))
-            if s == "leaky_relu":
-                slope = 0.01
+        s, param = _named(c, s, k, ACTIVATIONS, "activation")
         if s == "softmax" and l != L:
             c.fail(k, f"softmax is for the output layer only; layer {l} is a hidden layer")
         if s == "softmax" and sizes[l] == 1:
             c.fail(k, "softmax over a single unit always outputs 1; use sigmoid for one output unit")
-        out.append((s, slope))
+        out.append((s, param))
     return out
 
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import precise
 from .errors import InputError
-from .functions import (LOG_LOSSES, LOSSES, SIMPLIFIED_PAIRS, make_activation, output_delta,
+from .functions import (LOG_LOSSES, SIMPLIFIED_PAIRS, make_activation, make_loss, output_delta,
                         output_loss_terms)
 
 #: problems whose trace holds at most this many numbers are computed exactly
@@ -200,7 +200,7 @@ def gradients(problem, weights, biases, x, y):
     """One update's forward and backward pass on samples x, y (columns), as a
     :class:`Pass`: float64 or exact-mode numbers, as the arrays given."""
     acts = [make_activation(n, s) for n, s in problem.activations]
-    loss_fn = LOSSES[problem.loss]
+    loss_fn = make_loss(problem.loss, problem.loss_param)
     zs, as_ = forward(weights, biases, acts, x)
     r = reduction_factor(problem, x.shape[1])
     if precise.is_exact(x) and r != 1:

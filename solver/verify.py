@@ -43,7 +43,7 @@ import numpy as np
 import yaml
 
 from .errors import InputError
-from .functions import LOSSES, make_activation, output_delta, output_loss
+from .functions import make_activation, make_loss, output_delta, output_loss
 from .spec import _Checker, _clip, _kind, _Loader, _show, read_yaml
 from .trace import classify, forward, penalty, reduction_factor, weight_gradient
 
@@ -252,7 +252,7 @@ class Graph:
         self.p, self.t = problem, t
         self.L, self.U = problem.L, len(t.updates)
         self.acts = [make_activation(n, s) for n, s in problem.activations]
-        self.loss_fn = LOSSES[problem.loss]
+        self.loss_fn = make_loss(problem.loss, problem.loss_param)
         self.has_b = problem.biases is not None
 
     def true(self, k):

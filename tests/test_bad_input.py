@@ -6,6 +6,7 @@ import time
 import pytest
 
 from conftest import ROOT, run_cli
+from solver.functions import ACTIVATIONS
 
 GOOD = """\
 network:
@@ -26,7 +27,7 @@ CASES = {
     "ragged matrix": ("weights: 0.1", "weights: [[[1, 2, 3, 4, 5], [1, 2], [1, 2, 3, 4, 5]], 0.1]",
                       "network.weights[0]", ["3x5", "unequal lengths"]),
     "unknown activation": ("activation: sigmoid", "activation: sigmod",
-                           "network.activation", ["sigmoid, tanh, relu, leaky_relu, linear, softplus, softmax",
+                           "network.activation", [", ".join(ACTIVATIONS),
                                                   "did you mean 'sigmoid'"]),
     "softmax on a hidden layer": ("activation: sigmoid", "activation: [softmax, softmax]",
                                   "network.activation[0]", ["output layer only", "layer 1"]),

@@ -53,6 +53,10 @@ class Reference:
             return [self.tanh(v) for v in z]
         if name == "softplus":
             return [self.log(1 + self.exp(v)) for v in z]
+        if name == "elu":
+            return [v if v > 0 else slope * (self.exp(v) - 1) for v in z]
+        if name == "swish":
+            return [v / (1 + self.exp(-v)) for v in z]
         if name == "softmax":
             e = [self.exp(v) for v in z]
             return [v / sum(e) for v in e]
@@ -64,11 +68,17 @@ class Reference:
                 "linear": lambda: [1] * len(z),
                 "sigmoid": lambda: [v * (1 - v) for v in a],
                 "tanh": lambda: [1 - v * v for v in a],
-                "softplus": lambda: [1 / (1 + self.exp(-v)) for v in z]}[name]()
+                "softplus": lambda: [1 / (1 + self.exp(-v)) for v in z],
+                "elu": lambda: [1 if v > 0 else slope * self.exp(v) for v in z],
+                "swish": lambda: [(1 + v * (1 - s)) * s for v, s in ((v, 1 / (1 + self.exp(-v))) for v in z)],
+                }[name]()
 
-    def loss(self, name, a, y):
+    def loss(self, name, a, y, k=None):
         C = len(a)
         d = [p - t for p, t in zip(a, y)]
+        if name == "huber":  # d^2 / 2 within k, k (|d| - k / 2) beyond; gradient d clipped
+            return (sum(v * v / 2 if abs(v) <= k else k * (abs(v) - k / 2) for v in d),
+                    [v if abs(v) <= k else (k if v > 0 else -k) for v in d])
         return {"squared_error": lambda: (sum(v * v for v in d) / 2, d),
                 "sum_squared_error": lambda: (sum(v * v for v in d), [2 * v for v in d]),
                 "mean_squared_error": lambda: (sum(v * v for v in d) / C, [2 * v / C for v in d]),
@@ -103,7 +113,7 @@ class Reference:
                              for i, row in enumerate(W[l])]
                         z_all.append(z)
                         a_all.append(self.act(acts[l][0], z, n(acts[l][1] or 0)))
-                    E, dE = self.loss(p.loss, a_all[-1], Y[k])
+                    E, dE = self.loss(p.loss, a_all[-1], Y[k], None if p.loss_param is None else n(p.loss_param))
                     total += E
                     name = acts[-1][0]
                     if name == "softmax":
@@ -203,7 +213,8 @@ def piecewise_linear_problems(draw):
     data = {"network": {"sizes": sizes, "activation": [{a: {"slope": slope}} if a == "leaky_relu" else a
                                                         for a in acts],
                         "weights": W, "biases": b},
-            "loss": draw(st.sampled_from(["squared_error", "sum_squared_error", "mean_squared_error"])),
+            "loss": draw(st.sampled_from(["squared_error", "sum_squared_error", "mean_squared_error",
+                                          "huber", {"huber": {"delta": 0.3}}])),
             "learning_rate": draw(st.sampled_from([0.1, 0.5, 1, 0.3])),
             "data": [{"x": x, "y": y} for x, y in zip(X, Y)], "update": update,
             "steps": draw(st.integers(1, 2)),
@@ -292,13 +303,15 @@ def mp_reference():
 SMOOTH = [(["sigmoid", "sigmoid"], "squared_error"), (["tanh", "softmax"], "cross_entropy"),
           (["softplus", "sigmoid"], "binary_cross_entropy"), (["tanh", "linear"], "log_cosh"),
           (["sigmoid", "softmax"], "binary_cross_entropy"), (["tanh", "tanh"], "mean_squared_error"),
-          (["softplus", "softmax"], "sum_squared_error"), (["sigmoid", "sigmoid"], "cross_entropy")]
+          (["softplus", "softmax"], "sum_squared_error"), (["sigmoid", "sigmoid"], "cross_entropy"),
+          ([{"elu": {"alpha": 0.7}}, "swish"], "huber"), (["swish", "elu"], "squared_error"),
+          (["elu", "sigmoid"], "binary_cross_entropy")]
 
 
-@pytest.mark.parametrize("scale", [(1, 1), (12, 3), (40, 1)], ids=["ordinary", "large", "saturated"])
-@pytest.mark.parametrize("acts,loss", SMOOTH, ids=["-".join(a) + "-" + l for a, l in SMOOTH])
+@pytest.mark.parametrize("scale", [(1, 1), (12, 3), (20, 1)], ids=["ordinary", "large", "saturated"])
+@pytest.mark.parametrize("acts,loss", SMOOTH, ids=["-".join(map(str, a)) + "-" + l for a, l in SMOOTH])
 def test_smooth_networks_agree_with_120_digit_mpmath(acts, loss, scale):
-    rng = np.random.default_rng(sum(map(ord, "".join(acts) + loss)) + scale[0])
+    rng = np.random.default_rng(sum(map(ord, "".join(map(str, acts)) + loss)) + scale[0])
     sizes = [2, 3, 3 if acts[-1] == "softmax" else 2]
     dec = lambda shape, s=1.0: np.round(rng.uniform(-s, s, shape), 2).tolist()  # noqa: E731
     onehot = loss == "cross_entropy"
