@@ -80,7 +80,8 @@ def hang_cases():
              "  define:", "    a0: w*x", "    b0: w + x", "    y: (a0 - t)**2"]
     for i in range(1, 31):
         lines += [f"    a{i}: a{i - 1} + b{i - 1}", f"    b{i}: a{i - 1} - b{i - 1}"]
-    cases["30-level diamond of sums"] = "\n".join(lines + ["  loss: y + a30 + b30", ""])
+    cases["30-level diamond of sums, E before it"] = "\n".join(lines + ["  loss: y", ""])
+    cases["30-level diamond of sums into E"] = "\n".join(lines + ["  loss: y + a30 + b30", ""])
     cases["(w + x)**(9**9) (refused)"] = """graph:
   inputs: {x: 0.5}
   parameters: {w: 0.3}
