@@ -55,7 +55,7 @@ GRAPH_KEYS = ("inputs", "targets", "parameters", "define", "loss", "derivatives"
               "learning_rate", "frozen", "vectors", "samples", "reduction", "boundary")
 TOP_KEYS = ("title", "description", "graph", "display")
 FUNCTIONS = ("exp", "log", "ln", "sqrt", "tanh", "cosh", "sinh", "sin", "cos", "Abs", "abs",
-             "sigmoid", "relu", "leaky_relu", "max", "Max", "Sum")
+             "sigmoid", "relu", "leaky_relu", "elu", "huber", "max", "Max", "Sum")
 LOSS_NAME = "E"
 SAMPLE_INDEX = "k"
 MAX_NODES = 2000
@@ -471,6 +471,67 @@ def _functions():
             z, s = printer._print(self.args[0]), _decimal_tex(printer, self.args[1])
             return _with_exp(r"\operatorname{LReLU}_{%s}\left(%s\right)" % (s, z), exp)
 
+    class elu_step(sp.Function):
+        """1 for z > 0, else a e^z (the derivative of elu, a at 0)."""
+
+        @classmethod
+        def eval(cls, z, a):
+            if rational(z):
+                return sp.Integer(1) if z > 0 else a if z == 0 else None
+
+        def fdiff(self, argindex=1):
+            return sp.Integer(0)
+
+        def _latex(self, printer, exp=None):
+            z, a = printer._print(self.args[0]), _decimal_tex(printer, self.args[1])
+            return _with_exp(r"\left(\mathbb{1}[%s > 0] + %s\,e^{%s}\,\mathbb{1}[%s \leq 0]\right)"
+                             % (z, a, z, z), exp)
+
+    class elu(sp.Function):
+        """z for z > 0, else a (e^z - 1) (a: alpha, a number)."""
+
+        @classmethod
+        def eval(cls, z, a):
+            if rational(z) and z >= 0:
+                return z
+
+        def fdiff(self, argindex=1):
+            return _call(elu_step, *self.args)
+
+        def _latex(self, printer, exp=None):
+            z, a = printer._print(self.args[0]), _decimal_tex(printer, self.args[1])
+            return _with_exp(r"\operatorname{ELU}_{%s}\left(%s\right)" % (a, z), exp)
+
+    class huber_step(sp.Function):
+        """d clipped to [-k, k] (the derivative of huber)."""
+
+        @classmethod
+        def eval(cls, d, k):
+            if rational(d):
+                return d if abs(d) <= k else k if d > 0 else -k
+
+        def fdiff(self, argindex=1):
+            return sp.Integer(0)
+
+        def _latex(self, printer, exp=None):
+            d, k = printer._print(self.args[0]), _decimal_tex(printer, self.args[1])
+            return _with_exp(r"\operatorname{clip}_{%s}\left(%s\right)" % (k, d), exp)
+
+    class huber(sp.Function):
+        """d^2 / 2 for |d| <= k, else k (|d| - k / 2) (k: delta, a number)."""
+
+        @classmethod
+        def eval(cls, d, k):
+            if rational(d):
+                return d ** 2 / 2 if abs(d) <= k else k * (abs(d) - k / 2)
+
+        def fdiff(self, argindex=1):
+            return _call(huber_step, *self.args)
+
+        def _latex(self, printer, exp=None):
+            d, k = printer._print(self.args[0]), _decimal_tex(printer, self.args[1])
+            return _with_exp(r"\operatorname{huber}_{%s}\left(%s\right)" % (k, d), exp)
+
     class sigmoid(sp.Function):
         """1 / (1 + e^-z), with derivative sigmoid (1 - sigmoid)."""
 
@@ -495,7 +556,8 @@ def _functions():
             return _with_exp(r"\left|%s\right|" % printer._print(self.args[0]), exp)
 
     return {"sp": sp, "relu": relu, "step": step, "sigmoid": sigmoid, "leaky_relu": leaky_relu,
-            "leaky_step": leaky_step, "Abs": Abs}
+            "leaky_step": leaky_step, "Abs": Abs, "elu": elu, "elu_step": elu_step, "huber": huber,
+            "huber_step": huber_step}
 
 
 def _call(f, *args):
@@ -592,7 +654,7 @@ class _Expr:
         one = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "sqrt": sp.sqrt, "tanh": sp.tanh,
                "cosh": sp.cosh, "sinh": sp.sinh, "sin": sp.sin, "cos": sp.cos, "Abs": fs["Abs"],
                "abs": fs["Abs"], "sigmoid": fs["sigmoid"], "relu": fs["relu"]}
-        self.functions = set(one) | {"max", "Max", "Sum", "leaky_relu"}
+        self.functions = set(one) | {"max", "Max", "Sum", "leaky_relu", "elu", "huber"}
         self.one = one
 
     def add_scalar(self, name):
@@ -773,13 +835,21 @@ class _Parser:
             if len(args) == 2 and 0 in args:
                 return _call(fs["relu"], args[1] if args[0] == 0 else args[0])
             raise ValueError("max takes 0 and one expression: max(0, z) is relu(z)")
-        if name == "leaky_relu":
-            if len(args) not in (1, 2) or (len(args) == 2 and args[1].free_symbols):
-                raise ValueError("leaky_relu takes z and a number, its slope: leaky_relu(z, 0.01)")
-            return _call(fs["leaky_relu"], args[0], args[1] if len(args) == 2 else sp.Rational(1, 100))
+        if name in _OPTIONS:
+            option, default = _OPTIONS[name]
+            if len(args) not in (1, 2) or (len(args) == 2 and not args[1].is_Rational):
+                raise ValueError(f"{name} takes an expression and a number, its {option}: "
+                                 f"{name}(z, {default})")
+            if len(args) == 2 and name != "leaky_relu" and args[1] <= 0:
+                raise ValueError(f"the {option} of {name} is a number greater than 0")
+            return _call(fs[name], args[0], args[1] if len(args) == 2 else _literal(sp, default))
         if len(args) != 1:
             raise ValueError(f"{name} takes one argument, got {len(args)}")
         return _call(ex.one[name], args[0])
+
+
+#: functions with one numeric option: (its name, its default as written)
+_OPTIONS = {"leaky_relu": ("slope", "0.01"), "elu": ("alpha", "1"), "huber": ("delta", "1")}
 
 
 def _literal(sp, text):
@@ -1130,6 +1200,28 @@ class _Calc:
 
     def f_leaky_step(self, x, s):
         return Fraction(1) if self.positive(x) else s
+
+    def f_elu(self, x, a):
+        if self.positive(x):
+            return x
+        return self.mul([a, self.add([self.f_exp(x), Fraction(-1)])])
+
+    def f_elu_step(self, x, a):
+        return Fraction(1) if self.positive(x) else self.mul([a, self.f_exp(x)])
+
+    def within(self, d, k):
+        """|d| <= k (exact when both are, else at the working precision)."""
+        if isinstance(d, Fraction) and isinstance(k, Fraction):
+            return abs(d) <= k
+        return abs(self.mpf(d)) <= self.mpf(k)
+
+    def f_huber(self, d, k):
+        if self.within(d, k):
+            return self.mul([d, d, Fraction(1, 2)])
+        return self.mul([k, self.add([abs(d), self.mul([k, Fraction(-1, 2)])])])
+
+    def f_huber_step(self, d, k):
+        return d if self.within(d, k) else k if d > 0 else -k
 
     def f_sigmoid(self, x):
         if isinstance(x, Fraction) and x == 0:
@@ -1983,7 +2075,8 @@ def to_json(s):
 # --------------------------------------------------------------------------- layered -> graph
 
 _ACT = {"sigmoid": "sigmoid({z})", "tanh": "tanh({z})", "relu": "relu({z})",
-        "linear": "{z}", "softplus": "log(1 + exp({z}))"}
+        "linear": "{z}", "softplus": "log(1 + exp({z}))", "swish": "{z}*sigmoid({z})",
+        "leaky_relu": "leaky_relu({z}, {param!r})", "elu": "elu({z}, {param!r})"}
 
 
 def from_layered(problem, sample=0):
@@ -1999,7 +2092,12 @@ def from_layered(problem, sample=0):
     >>> d["graph"]["define"]["z1_1"]
     'w1_1_1*x1 + w1_1_2*x2 + w1_1_3*x3 + w1_1_4*x4 + w1_1_5*x5 + b1_1'
     """
+    from .functions import make_activation, make_loss
     p = problem
+    for l, (name, _) in enumerate(p.activations):
+        if name not in _ACT and name != "softmax":
+            raise InputError(p.file, "network.activation", f"the graph path does not know the "
+                                                           f"activation {name}; leave out --as-graph")
     x = p.X[:, sample]
     y = p.Y[:, sample]
     inputs = {f"x{i + 1}": float(v) for i, v in enumerate(x)}
@@ -2008,7 +2106,8 @@ def from_layered(problem, sample=0):
     prev = list(inputs)
     for l in range(1, p.L + 1):
         W = p.weights[l - 1]
-        name, slope = p.activations[l - 1]
+        name, param = p.activations[l - 1]
+        param = make_activation(name, param).param
         zs = []
         for j in range(p.sizes[l]):
             terms = []
@@ -2029,21 +2128,25 @@ def from_layered(problem, sample=0):
         for j, z in enumerate(zs):
             if name == "softmax":
                 f = f"exp({z})/(" + " + ".join(f"exp({m})" for m in zs) + ")"
-            elif name == "leaky_relu":
-                f = f"leaky_relu({z}, {float(0.01 if slope is None else slope)!r})"
             else:
-                f = _ACT[name].format(z=z)
+                f = _ACT[name].format(z=z, param=param)
             define[f"a{l}_{j + 1}"] = f
         prev = [f"a{l}_{j + 1}" for j in range(p.sizes[l])]
     pairs = list(zip(prev, targets))
-    loss = {
+    delta = make_loss(p.loss, getattr(p, "loss_param", None)).param
+    losses = {
         "squared_error": " + ".join(f"(1/2)*({a} - {t})**2" for a, t in pairs),
         "sum_squared_error": " + ".join(f"({a} - {t})**2" for a, t in pairs),
         "mean_squared_error": "(" + " + ".join(f"({a} - {t})**2" for a, t in pairs) + f")/{len(pairs)}",
         "binary_cross_entropy": " + ".join(f"-({t}*log({a}) + (1 - {t})*log(1 - {a}))" for a, t in pairs),
         "cross_entropy": " + ".join(f"-{t}*log({a})" for a, t in pairs),
         "log_cosh": " + ".join(f"log(cosh({a} - {t}))" for a, t in pairs),
-    }[p.loss]
+        "huber": " + ".join(f"huber({a} - {t}, {delta!r})" for a, t in pairs),
+    }
+    if p.loss not in losses:
+        raise InputError(p.file, "loss", f"the graph path does not know the loss {p.loss}; "
+                                         f"leave out --as-graph")
+    loss = losses[p.loss]
     weights = [w for w in params if w.startswith("w")]
     if p.l2:
         loss += f" + {p.l2 / 2!r}*(" + " + ".join(f"{w}**2" for w in weights) + ")"

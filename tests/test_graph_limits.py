@@ -149,6 +149,16 @@ def test_a_relu_exactly_at_its_kink_has_derivative_zero():
     assert set(t["gradients"].values()) == {0.0}
 
 
+def test_elu_and_huber_at_their_kinks():
+    t = numbers({"inputs": {"x": 3}, "targets": {"y": 0.6}, "parameters": {"w": 0.1, "c": 0.3},
+                 "define": {"a": "elu(w*x - c, 0.5)", "h": "huber(w*x - y, 0.3)"},
+                 "loss": "a + h", "derivatives": ["w", "c"]})
+    # elu'(0) = alpha = 0.5; huber at |d| = delta: d = -0.3, clip(-0.3) = -0.3
+    assert t["values"]["a"] == 0.0 and t["values"]["h"] == 0.045
+    assert t["gradients"]["c"] == -0.5
+    assert t["gradients"]["w"] == pytest.approx(3 * 0.5 + 3 * -0.3, rel=1e-15)
+
+
 def test_abs_and_leaky_relu_exactly_at_their_kinks():
     t = numbers({"inputs": {"x": 3}, "parameters": {"w": 0.1, "c": 0.3},
                  "define": {"a": "Abs(w*x - c)", "b": "leaky_relu(w*x - c, 0.2)",
@@ -240,14 +250,28 @@ def test_as_graph_agrees_with_the_engine_at_kinks_and_without_trained_biases(pro
     assert graph["gradients"]["w1_1_1"] != 0  # the slope, not 0, at the kink
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in PROBLEMS.glob("seed00[014]*.yaml")))
+KINKS = {  # layer 1: z1_1 = 0.5 - 0.5 = 0 and z1_2 = 0.25 + 0.5 - 0.75 = 0, exactly
+    "elu(0.5), swish, huber": ([{"elu": {"alpha": 0.5}}, "swish"], "huber"),
+    "elu, swish, huber(0.3)": (["elu", "swish"], {"huber": {"delta": 0.3}}),
+    "swish, elu": (["swish", "elu"], "squared_error"),
+    "relu, sigmoid": (["relu", "sigmoid"], "binary_cross_entropy"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PROBLEMS.glob("seed00[014]*.yaml")) + list(KINKS))
 def test_as_graph_agrees_with_the_engine_on_every_layered_problem(name):
     import dataclasses
 
     import numpy as np
+    import yaml
 
     from solver import spec, trace as tr
-    p = spec.load(PROBLEMS / name)
+    if name in KINKS:
+        data = yaml.safe_load(LEAKY)
+        data["network"]["activation"], data["loss"] = KINKS[name]
+        p = spec.parse(data, name)
+    else:
+        p = spec.load(PROBLEMS / name)
     if p.update != "sgd" or p.X.shape[1] > 1:  # the graph path takes one sample
         p = dataclasses.replace(p, X=p.X[:, :1], Y=p.Y[:, :1], update="sgd", reduction="sum",
                                 steps=1, targets_given_as_class=[])
