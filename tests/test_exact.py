@@ -401,3 +401,21 @@ updates:
 """, name="claims.yaml")
     code, out, err = run_cli("verify", f, claims, "--json")
     assert code == 0, out + err
+
+
+def test_the_graph_path_agrees_at_a_kink_that_only_floats_miss(problem_file):
+    # z = 0.1 + 0.2 - 0.3 is 0 in decimals, 5.6e-17 in floats: the engine (exact mode)
+    # and --as-graph (exact rationals) both take relu'(0) = 0
+    import json
+    f = problem_file("network: {sizes: [3, 2, 1], activation: [relu, linear], "
+                     "weights: [[[0.1, 0.2, -0.3], [0.4, 0.1, 0.2]], [[1.0, -0.5]]], biases: 0}\n"
+                     "loss: squared_error\nlearning_rate: 1\ndata: [{x: [1, 1, 1], y: [1]}]\n")
+    code, out, err = run_cli("trace", f)
+    assert code == 0, err
+    layer = json.loads(out)["updates"][0]["layers"][0]
+    assert layer["z"][0] == [0.0] and layer["grad_W"][0] == [0.0, 0.0, 0.0] and layer["grad_b"][0] == 0.0
+    code, out, err = run_cli("trace", "--as-graph", f)
+    assert code == 0, err
+    g = json.loads(out)["gradients"]
+    assert [g["w1_1_1"], g["w1_1_2"], g["w1_1_3"], g["b1_1"]] == [0.0] * 4
+    assert g["b1_2"] == pytest.approx(layer["grad_b"][1], rel=1e-15)
