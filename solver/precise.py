@@ -180,36 +180,32 @@ class Real:
         v = self.v.exp()
         return self._f(v, v)
 
-    def expm1(self):
+    def _near_0(self, f, fprime):
+        """f(x) for a function that is x to first order near 0 (e^x - 1, ln(1 + x),
+        tanh, sinh): worked with the digits that 1 + x would lose, or x itself when
+        it is below the working precision."""
         x = self.v
         if _negligible(x):
             return self._f(x, 1)
         with decimal.localcontext() as c:
             c.prec += _extra(x)
-            v = x.exp() - 1
-        return self._f(v, x.exp())
+            v = f(x)
+        return self._f(v, fprime(x))
+
+    def expm1(self):
+        return self._near_0(lambda x: x.exp() - 1, lambda x: x.exp())
 
     def log(self):
         return self._f(self.v.ln(), 1 / self.v)
 
     def log1p(self):
-        x = self.v
-        if _negligible(x):
-            return self._f(x, 1)
-        with decimal.localcontext() as c:
-            c.prec += _extra(x)
-            v = (1 + x).ln()
-        return self._f(v, 1 / (1 + x))
+        return self._near_0(lambda x: (1 + x).ln(), lambda x: 1 / (1 + x))
 
     def tanh(self):
-        x = self.v
-        if _negligible(x):
-            return self._f(x, 1)
-        with decimal.localcontext() as c:
-            c.prec += _extra(x)
+        def tanh(x):
             e = (-2 * abs(x)).exp()
-            v = ((1 - e) / (1 + e)).copy_sign(x) if x else x
-        return self._f(v, 1)  # tanh' = sech^2 <= 1
+            return ((1 - e) / (1 + e)).copy_sign(x) if x else x
+        return self._near_0(tanh, lambda x: 1)  # tanh' = sech^2 <= 1
 
     def cosh(self):
         e = abs(self.v).exp()
@@ -217,14 +213,10 @@ class Real:
         return self._f(v, v)  # |sinh| <= cosh
 
     def sinh(self):
-        x = self.v
-        if _negligible(x):
-            return self._f(x, 1)
-        with decimal.localcontext() as c:
-            c.prec += _extra(x)
+        def sinh(x):
             e = abs(x).exp()
-            v = ((e - 1 / e) / 2).copy_sign(x) if x else x
-        return self._f(v, e)
+            return ((e - 1 / e) / 2).copy_sign(x) if x else x
+        return self._near_0(sinh, lambda x: abs(x).exp())
 
 
 def _sum(v, e):

@@ -224,6 +224,18 @@ def piecewise_linear_problems(draw):
     return spec.parse(data, "kinks.yaml")
 
 
+#: the issue's kink: z = 0.5*1 - 0.3*2 + 0.1 of the first hidden unit is 0 in decimals
+KINK = """
+network:
+  sizes: [2, 3, 2]
+  activation: [relu, softmax]
+  weights: [[[0.5, -0.3], [0.2, 0.4], [-0.1, 0.3]], [[0.3, -0.2, 0.1], [0.5, 0.1, -0.4]]]
+  biases: [[0.1, 0.0, 0.0], [0, 0]]
+loss: cross_entropy
+learning_rate: 1
+data: [{x: [1.0, 2.0], y: 1}]
+"""
+
 EXACT = Reference(lambda v: Fraction(str(v)) if isinstance(v, float) else Fraction(v))
 
 
@@ -238,16 +250,7 @@ def test_piecewise_linear_networks_are_exact_at_their_kinks(p):
 def test_the_kink_of_the_issue_is_decided_exactly(problem_file):
     # z = 0.5*1 - 0.3*2 + 0.1 is 0 in the decimals written, 2.8e-17 in binary floats:
     # relu'(0) = 0, so the first hidden unit's bias gradient is 0 (floats gave -0.0975)
-    f = problem_file("""
-network:
-  sizes: [2, 3, 2]
-  activation: [relu, softmax]
-  weights: [[[0.5, -0.3], [0.2, 0.4], [-0.1, 0.3]], [[0.3, -0.2, 0.1], [0.5, 0.1, -0.4]]]
-  biases: [[0.1, 0.0, 0.0], [0, 0]]
-loss: cross_entropy
-learning_rate: 1
-data: [{x: [1.0, 2.0], y: 1}]
-""")
+    f = problem_file(KINK)
     p = spec.load(f)
     float_mode = tr.trace(p, exact=False).updates[0].layers[0]
     assert float_mode.z[0, 0] != 0 and float_mode.grad_b[0] != 0  # what floats decide
@@ -379,16 +382,7 @@ def test_large_problems_stay_in_float64(problem_file):
 def test_verify_agrees_with_the_trace_at_the_kink(problem_file):
     # a student who writes relu'(0) = 0 and so grad_b = 0 for the unit on the kink is
     # right (float64 would have called the 0 wrong, with -0.0975 as the "true" value)
-    f = problem_file("""
-network:
-  sizes: [2, 3, 2]
-  activation: [relu, softmax]
-  weights: [[[0.5, -0.3], [0.2, 0.4], [-0.1, 0.3]], [[0.3, -0.2, 0.1], [0.5, 0.1, -0.4]]]
-  biases: [[0.1, 0.0, 0.0], [0, 0]]
-loss: cross_entropy
-learning_rate: 1
-data: [{x: [1.0, 2.0], y: 1}]
-""")
+    f = problem_file(KINK)
     claims = problem_file("""
 updates:
   - index: 1
