@@ -405,11 +405,11 @@ def numbers_note(trace):
 
     >>> from types import SimpleNamespace as S
     >>> numbers_note(S(exact=True, problem=S(digits=6)))
-    'to 6 significant digits, every digit right (computed exactly from the decimals given)'
+    'to 6 significant digits, every digit right (computed exactly from the numbers given)'
     """
     d = trace.problem.digits
     if trace.exact:
-        return f"to {d} significant digits, every digit right (computed exactly from the decimals given)"
+        return f"to {d} significant digits, every digit right (computed exactly from the numbers given)"
     return (f"to {d} significant digits, computed in double precision (a large problem): about 15 "
             r"digits are right, fewer after a cancellation; a sum below $10^{-12}$ of its terms "
             "is shown as 0")
