@@ -50,9 +50,16 @@ def working(digits):
     return decimal.localcontext(ctx)
 
 
+_TOLERANCES = {}
+
+
 def _tolerance():
     """10^(GUARD - P): a number below its error bound times this is rounding noise."""
-    return Decimal(10) ** (GUARD - decimal.getcontext().prec)
+    prec = decimal.getcontext().prec
+    tol = _TOLERANCES.get(prec)
+    if tol is None:
+        tol = _TOLERANCES[prec] = Decimal(10) ** (GUARD - prec)
+    return tol
 
 
 def _extra(v):
