@@ -173,7 +173,7 @@ def trace(paths, out_dir, indent, as_graph):
         click.echo(text)
         sys.exit(0)
 
-    from .compile import write_atomic
+    from .files import write_atomic
 
     def action(f):
         target = Path(out_dir) / f"{Path(f).stem}.json"
@@ -204,9 +204,10 @@ def verify(problem, claims, as_json, show_all, pdf_path):
         p, t, tolerance, results = vf.verify(problem, claims)
         if pdf_path:
             from . import compile as cp
+            from .files import write_atomic
             tex = vf.document(p, t, tolerance, results, Path(claims).name)
             if pdf_path.endswith(".tex"):
-                cp.write_atomic(pdf_path, tex.encode("utf-8"))
+                write_atomic(pdf_path, tex.encode("utf-8"))
             else:
                 cp.compile_pdf(tex, pdf_path, source_name=problem)
     except InputError as e:
@@ -238,6 +239,7 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
     import re
 
     from . import compile as cp
+    from .files import write_atomic
 
     preamble_file = Path(__file__).resolve().parent.parent / "templates" / "preamble.tex"
 
@@ -263,7 +265,7 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
             out = Path(out_dir)
             tex_path = out / f"{Path(f).stem}.tex"
             if tex_only:
-                cp.write_atomic(tex_path, tex.encode("utf-8"))
+                write_atomic(tex_path, tex.encode("utf-8"))
                 return f"{f} -> {tex_path}"
             pdf_path = out / f"{Path(f).stem}.pdf"
             if pending is not None:
@@ -271,7 +273,7 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
                 p.finish(tex, pdf_path, source_name=f)
             else:
                 cp.compile_pdf(tex, pdf_path, source_name=f)
-            cp.write_atomic(tex_path, tex.encode("utf-8"))  # after the PDF: a failure leaves neither
+            write_atomic(tex_path, tex.encode("utf-8"))  # after the PDF: a failure leaves neither
             return f"{f} -> {pdf_path}"
         finally:
             if pending is not None:

@@ -12,10 +12,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 from .errors import InputError
+from .files import cache_dir, place
 
 PDFLATEX = ("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape")
 MAX_PASSES = 3
@@ -68,30 +68,6 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
     return pdf_path
 
 
-def _part(target):
-    """A hidden temporary name beside ``target`` (its folder made), unique to this
-    process and thread, from which the finished file is renamed into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
-
-
-def place(built, target):
-    """Move a finished file into ``target`` through a hidden temporary name beside it, so
-    that ``target`` is either complete or absent (never a half-copied file)."""
-    target = Path(target)
-    part = _part(target)
-    shutil.move(str(built), part)
-    part.replace(target)
-
-
-def write_atomic(target, data):
-    """Write bytes to ``target`` through a temporary file, so it is complete or absent."""
-    target = Path(target)
-    part = _part(target)
-    part.write_bytes(data)
-    part.replace(target)
-
-
 def _format_path(preamble):
     """Where the precompiled format of ``preamble`` is cached (it may not exist yet).
 
@@ -99,8 +75,6 @@ def _format_path(preamble):
     TeX installation or a changed preamble never loads a stale format.
     """
     import hashlib
-
-    from .derive import cache_dir
 
     exe = shutil.which(PDFLATEX[0])
     if exe is None:

@@ -21,10 +21,10 @@ against the trace's numbers.
 
 import hashlib
 import json
-import os
 import threading
 from pathlib import Path
 
+from .files import cache_dir, write_atomic
 from .functions import ACTIVATIONS, make_activation, make_loss
 
 #: the cache key: a digest of this module's source and of solver/functions.py (where each
@@ -36,18 +36,6 @@ VERSION = hashlib.sha256(Path(__file__).read_bytes()
 TOKENS = ("ZZ", "YH", "YT", "YS", "CC", "GG")
 
 _SYMPY_LOCK = threading.Lock()
-
-
-def cache_dir():
-    """The folder of cached derivations: $BACKPROP_CACHE, else the user's cache folder.
-
-    >>> cache_dir().name in ("backprop-solver", Path(os.environ.get("BACKPROP_CACHE", "x")).name)
-    True
-    """
-    if os.environ.get("BACKPROP_CACHE"):
-        return Path(os.environ["BACKPROP_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "backprop-solver"
 
 
 def _key(activation, slope, loss, loss_param=None):
@@ -76,8 +64,6 @@ def derive(activation, slope, loss, loss_param=None):
         pass
     with _SYMPY_LOCK:  # solve -j runs problems in threads; SymPy runs one at a time
         data = _derive_sympy(activation, slope, loss, loss_param)
-    from .compile import write_atomic
-
     try:
         write_atomic(path, json.dumps(data, indent=1).encode("utf-8"))
     except OSError:

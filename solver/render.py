@@ -298,7 +298,7 @@ def _env():
     disk next to the derivations (so a warm run does not recompile them)."""
     import jinja2
 
-    from .derive import cache_dir
+    from .files import cache_dir
 
     cache = None
     try:
