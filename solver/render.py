@@ -51,11 +51,13 @@ PREDICTION_PASSES = 3
 # numbers, text, matrices
 
 
-def fmt(x, digits=6):
-    r"""``x`` to ``digits`` significant digits, as LaTeX math.
+def fmt(x, digits=6, tex=True):
+    r"""``x`` to ``digits`` significant digits: the one number formatter of every
+    document and report. LaTeX math by default; ``tex=False`` gives plain text
+    (``2.5e-07``) for the terminal.
 
-    >>> fmt(0.16264651, 6), fmt(-2.5e-7, 3), fmt(1.0), fmt(-0.0)
-    ('0.162647', '-2.5 \\cdot 10^{-7}', '1', '0')
+    >>> fmt(0.16264651, 6), fmt(-2.5e-7, 3), fmt(1.0), fmt(-0.0), fmt(-2.5e-7, 3, tex=False)
+    ('0.162647', '-2.5 \\cdot 10^{-7}', '1', '0', '-2.5e-07')
     """
     x = float(x)
     if x == 0 or not math.isfinite(x):
@@ -63,7 +65,7 @@ def fmt(x, digits=6):
             raise ValueError(f"cannot show the number {x}")
         return "0"
     s = f"{x:.{digits}g}"
-    if "e" in s:
+    if "e" in s and tex:
         mant, exp = s.split("e")
         return rf"{mant} \cdot 10^{{{int(exp)}}}"
     return s

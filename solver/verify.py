@@ -633,7 +633,10 @@ LABELS = {"ok": "ok", "wrong": "WRONG", "carried_forward": "carried forward", "w
 
 
 def _fmt(x, digits):
-    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+    """A number of the terminal report (render.fmt's plain style), or whatever else as text."""
+    from .render import fmt
+
+    return fmt(x, digits, tex=False) if isinstance(x, float) else str(x)
 
 
 def _entry(index):
@@ -733,7 +736,7 @@ def claimed_tex(r, digits=6):
         return r"\text{null}"
     if r.status == "wrong_shape":
         values = np.asarray(r.claimed, dtype=float)
-        texts = np.vectorize(lambda v: f"{v:.{digits}g}", otypes=[object])(values)
+        texts = np.vectorize(lambda v: _fmt(float(v), digits), otypes=[object])(values)
         bad = np.ones(values.shape, dtype=bool)
     else:
         values = np.asarray(r.claimed, dtype=float)
