@@ -76,6 +76,18 @@ def hang_cases():
   loss: (h11 - t)**2 + log(cosh(h10 - t))
   derivatives: [w1, h0, h3]
 """
+    cases["nested sinh, cosh and tanh, seven derivatives"] = """graph:
+  inputs: [x1]
+  targets: [t]
+  parameters: [w1, w2, w3]
+  define:
+    h0: Abs(sinh(w2*w2*(1 + x1**2)**0.5) + w1 - log(1 + 0.1**2) - cosh(w2)**2) + w1
+    h1: w1
+    h2: sinh(log(1 + log(1 + w1**2)**2)/(1 + (1 + (1 - w2)/(1 + (h0 - x1)**2))**2))**2
+    h3: tanh(cos(sinh(sinh(w1 - 0.5*h0))))
+  loss: (h3 - t)**2 + log(cosh(h2 - t))
+  derivatives: [w1, w2, w3, h0, h1, h2, h3]
+"""
     lines = ["graph:", "  inputs: {x: 0.5}", "  parameters: {w: 0.3}", "  targets: {t: 1}",
              "  define:", "    a0: w*x", "    b0: w + x", "    y: (a0 - t)**2"]
     for i in range(1, 31):
