@@ -41,7 +41,7 @@ from .functions import (LOG_LOSSES, SIMPLIFIED_PAIRS, make_activation, make_loss
 
 #: problems whose trace holds at most this many numbers are computed exactly
 EXACT_NUMBERS = 10_000
-#: the working precision (significant digits) of exact mode, its limit, and the
+#: the working precision (significant digits) of exact mode to start from, and the
 #: relative agreement required between the runs at P and 2P digits
 EXACT_DIGITS = 40
 AGREE = Decimal("1e-25")
@@ -234,11 +234,9 @@ def trace(problem, exact=None):
     >>> round(float(t.updates[0].layers[1].W_new[0, 0]), 6), t.exact
     (0.162647, True)
     """
-    if exact is None:
-        exact = count_numbers(problem) <= EXACT_NUMBERS
-    if not exact:
-        return _float(problem)
     numbers, digits = count_numbers(problem), EXACT_DIGITS
+    if not (numbers <= EXACT_NUMBERS if exact is None else exact):
+        return _float(problem)
     while True:
         low = _exact(problem, digits)
         need = EXACT_DIGITS + math.ceil(2 * min(_largest_z(low), 1e6) / math.log(10))
@@ -260,7 +258,7 @@ def trace(problem, exact=None):
 def _float(problem):
     """The trace in float64."""
     with np.errstate(all="ignore"):  # overflow is refused by _check_finite, with a message
-        return _run(problem, np.asarray)
+        return _run(problem)
 
 
 def count_numbers(problem):
@@ -278,12 +276,12 @@ def count_numbers(problem):
 def _exact(problem, digits):
     """The trace in exact mode at ``digits`` significant digits."""
     with precise.working(digits):
-        return _run(problem, (precise.array, digits))
+        return _run(problem, precise.array, digits)
 
 
-def _run(problem, num):
-    """The trace, computed on the numbers ``num`` makes of the problem's float arrays."""
-    num, digits = num if isinstance(num, tuple) else (num, 15)
+def _run(problem, num=np.asarray, digits=15):
+    """The trace, computed on the numbers ``num`` makes of the problem's float arrays
+    (``digits``: their significant digits)."""
     p = problem
     weights = [num(W) for W in p.weights]
     biases = None if p.biases is None else [num(b) for b in p.biases]
@@ -357,12 +355,9 @@ def _as_float(t, exact):
                         f(u.sample_losses), float(u.penalty), f(u.loss_terms), f(u.dE_dyhat))
         _check_finite(t.problem, update)
         updates.append(update)
-    preds = [Prediction(f(q.input), f(q.output), q.cls, [f(z) for z in q.z], [f(a) for a in q.a])
-             for q in t.predictions]
-    for j, q in enumerate(preds):
-        if not all(np.isfinite(v).all() for v in (*q.z, *q.a)):
-            raise InputError(t.problem.file, f"predict[{j}]", "the output of this query point "
-                                                              "overflows with the final parameters")
+    preds = _check_queries(t.problem, [
+        Prediction(f(q.input), f(q.output), q.cls, [f(z) for z in q.z], [f(a) for a in q.a])
+        for q in t.predictions])
     return Trace(t.problem, updates, preds, [f(W) for W in t.weights],
                  None if t.biases is None else [f(b) for b in t.biases], exact=exact, digits=t.digits)
 
@@ -373,14 +368,20 @@ def predict(problem, weights, biases, X):
     acts = [make_activation(n, s) for n, s in problem.activations]
     zs, as_ = forward(weights, biases, acts, X)
     out = as_[-1]
-    if not precise.is_exact(X):
-        bad = np.flatnonzero(~np.isfinite(np.concatenate(zs + as_)).all(axis=0))
-        if bad.size:
-            raise InputError(problem.file, f"predict[{bad[0]}]", "the output of this query point "
-                                                                 "overflows with the final parameters")
     classes = classify(out)
-    return [Prediction(X[:, j], out[:, j], int(classes[j]),
-                       [z[:, j] for z in zs], [a[:, j] for a in as_]) for j in range(out.shape[1])]
+    preds = [Prediction(X[:, j], out[:, j], int(classes[j]),
+                        [z[:, j] for z in zs], [a[:, j] for a in as_]) for j in range(out.shape[1])]
+    return preds if precise.is_exact(X) else _check_queries(problem, preds)
+
+
+def _check_queries(problem, preds):
+    """The float64 predictions, refused where a query point's numbers overflowed (exact
+    mode cannot overflow: it is checked once rounded to float64)."""
+    for j, q in enumerate(preds):
+        if not all(np.isfinite(v).all() for v in (*q.z, *q.a)):
+            raise InputError(problem.file, f"predict[{j}]", "the output of this query point "
+                                                            "overflows with the final parameters")
+    return preds
 
 
 def classify(out):
