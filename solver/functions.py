@@ -28,6 +28,11 @@ def positive_part(z):
     return np.where(z > 0, z, 0 * z)
 
 
+def negative_part(z):
+    """min(z, 0) in z's own number type."""
+    return np.where(z > 0, 0 * z, z)
+
+
 def softplus(z):
     """ln(1 + e^z) = max(z, 0) + ln(1 + e^-|z|), without overflow.
 
@@ -67,7 +72,18 @@ def log_softmax(z):
     return z - (m + np.log(np.exp(z - m).sum(axis=0, keepdims=True)))
 
 
-class Activation:
+class Option:
+    """An activation's or a loss's one option, ``option`` = (name, default), written
+    {name: {option: value}} (leaky_relu's slope, elu's alpha, huber's delta); its value
+    is ``param`` (None for those without an option)."""
+
+    option = None
+
+    def __init__(self, param=None):
+        self.param = None if self.option is None else float(self.option[1] if param is None else param)
+
+
+class Activation(Option):
     """An element-wise activation a = f(z) with derivative f'(z).
 
     ``backward(z, a, g)`` turns dE/da into dE/dz = g * f'(z).
@@ -84,11 +100,6 @@ class Activation:
     zero_at_0 = False
     #: f' is written in terms of the unit's own output (sigma' = sigma (1 - sigma))
     output_form = False
-    #: (name, default) of the activation's one option, written {name: {option: value}}
-    option = None
-
-    def __init__(self, param=None):
-        self.param = None if self.option is None else float(self.option[1] if param is None else param)
 
     def forward(self, z):
         raise NotImplementedError
@@ -250,11 +261,11 @@ class ELU(Activation):
     option = ("alpha", 1.0)
 
     def forward(self, z):
-        neg = np.where(z > 0, 0 * z, z)  # e^z only where z <= 0: no overflow
-        return np.where(z > 0, z, self.param * np.expm1(neg))
+        # e^z of min(z, 0) only: no overflow where z > 0
+        return np.where(z > 0, z, self.param * np.expm1(negative_part(z)))
 
     def derivative(self, z, a):
-        return np.where(z > 0, 1.0, self.param * np.exp(np.where(z > 0, 0 * z, z)))
+        return np.where(z > 0, 1.0, self.param * np.exp(negative_part(z)))
 
     def sympy(self, sp, Z, S, sigma):
         return sp.Piecewise((Z, Z > 0), (_decimal(sp, self.param) * (sp.exp(Z) - 1), True)), (None, None)
@@ -317,7 +328,7 @@ def make_activation(name, param=None):
     return ACTIVATIONS[name](param)
 
 
-class Loss:
+class Loss(Option):
     """A loss E(yhat, y) of one sample, summed over output units.
 
     ``terms`` gives one term per output unit and sample, ``value`` their sum per column
@@ -325,11 +336,6 @@ class Loss:
     """
 
     name = ""
-    #: (name, default) of the loss's one option, written {name: {option: value}}
-    option = None
-
-    def __init__(self, param=None):
-        self.param = None if self.option is None else float(self.option[1] if param is None else param)
 
     def terms(self, yhat, y):
         raise NotImplementedError
