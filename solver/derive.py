@@ -149,11 +149,11 @@ def _derive_sympy(activation, slope, loss, loss_param=None):
     if activation == "softmax":
         out.update(_softmax_delta(sp, loss))
         return out
-    # f, d = f'(z) and d_s (f' written in s) are those worked out above
+    # f, d = f'(z) and d_s (f' written in s) are those worked out above; at the output
+    # yhat = f(z), so f' written in f's own output is f' written in yhat
+    fp_out = d_s.subs(S, YH if act.output_form else write_as) if inverse is not None else fprime
     if inverse is not None:
-        # the output is yhat = f(z): where f' is written in f's own output, s = yhat
-        repl = YH if act.output_form else write_as
-        delta = sp.simplify(g * d_s.subs(S, repl))
+        delta = sp.simplify(g * fp_out)
         if not delta.has(sp.Piecewise):
             delta = sp.factor(sp.together(delta))
         symbols = (YH, YT)
@@ -166,29 +166,29 @@ def _derive_sympy(activation, slope, loss, loss_param=None):
     simplified = sp.count_ops(delta_t) <= sp.count_ops(g_tidy[0])
     if g.has(sp.Piecewise):  # a piecewise loss (huber): its gradient times f', as written
         simplified = False
-        fp_tex = fprime_tex if inverse is None else _tex_tidy(sp, d_s.subs(S, YH if act.output_form else write_as),
-                                                               (YH, YT), {})
+        fp_tex = fprime_tex if inverse is None else _tex_tidy(sp, fp_out, (YH, YT), {})
         delta_tex = g_tex if fp_tex == "1" else g_tex + r" \, " + (fp_tex if fp_tex.startswith(r"\begin") else _wrap(fp_tex))
     elif delta_t.has(sp.Piecewise):
         simplified = False
         delta_tex = _cases(sp, delta_t, lambda v: _tex_tidy(sp, v, (YH, YT), {}))
     elif not simplified:
-        fp = d_s.subs(S, YH if act.output_form else write_as) if inverse is not None else fprime
-        delta_tex = _wrap(g_tex) + r" \, " + _wrap(_tex_tidy(sp, fp, (YH, YT), {}))
+        delta_tex = _wrap(g_tex) + r" \, " + _wrap(_tex_tidy(sp, fp_out, (YH, YT), {}))
     out.update({"delta_kind": "elementwise", "delta": delta_tex, "delta_expr": str(delta_t),
                 "delta_general": None, "delta_simplified": bool(simplified)})
     return out
 
 
 def _cases(sp, pw, tex):
-    """A Piecewise as a LaTeX cases block, its last condition written ZZ <= 0."""
+    """A Piecewise as a LaTeX cases block: an activation's (one condition ZZ > 0) ends
+    with "if ZZ <= 0", any other (a loss's) with "otherwise"."""
     rows = []
-    last = r"ZZ \le 0" if [c for _, c in pw.args[:-1]] == [sp.StrictGreaterThan(sp.Symbol("ZZ"), 0)] \
-        else r"\text{otherwise}"
+    activation = [c for _, c in pw.args[:-1]] == [sp.StrictGreaterThan(sp.Symbol("ZZ"), 0)]
     for value, cond in pw.args:
-        c = last if cond is sp.true else sp.latex(cond)
-        rows.append((tex(value) if value != 0 else "0") + (r" & " if cond is sp.true and last[1] == "t"
-                                                          else r" & \text{if } ") + c)
+        if cond is not sp.true:
+            c = r" & \text{if } " + sp.latex(cond)
+        else:
+            c = r" & \text{if } ZZ \le 0" if activation else r" & \text{otherwise}"
+        rows.append((tex(value) if value != 0 else "0") + c)
     return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 
