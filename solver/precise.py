@@ -240,7 +240,9 @@ def real(x):
 
     >>> with working(30):
     ...     float(real(0.1) * 3 - real(0.3)), float(real(1e-300).log1p()), float(real(-1e-300).tanh())
+    ...     real(Fraction(1, 4)).e == 0, real(Fraction(1, 3)).e > 0
     (0.0, 1e-300, -1e-300)
+    (True, True)
     """
     if isinstance(x, Real):
         return x
@@ -251,7 +253,11 @@ def real(x):
     elif isinstance(x, (bool, np.bool_, int, np.integer)):
         v = Decimal(int(x))
     elif isinstance(x, Fraction):
-        v = Decimal(x.numerator) / x.denominator
+        with decimal.localcontext() as c:  # 1/3 is rounded, 1/4 is not
+            c.clear_flags()
+            v = Decimal(x.numerator) / x.denominator
+            if c.flags[decimal.Inexact]:
+                return Real(v, abs(v))
     else:
         raise TypeError(f"cannot read {type(x).__name__} as a number")
     w = +v  # rounded to the working precision: exact for every decimal of a problem file
