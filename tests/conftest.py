@@ -11,6 +11,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
 
+#: a small graph problem that the bad-input tests of graph files change one line of
+GRAPH_PROBLEM = """graph:
+  inputs: {x: 1.0}
+  targets: {t: 0.5}
+  parameters: {w: 0.3}
+  define:
+    z: w*x
+    y: tanh(z)
+  loss: (y - t)**2
+"""
+
 
 def printed_tolerance(text):
     """Half a unit in the last digit written: '0.0994943' -> 5e-8, '-0.2' -> 0.05, '0' -> 0.5."""

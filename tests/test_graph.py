@@ -15,7 +15,7 @@ from solver.cli import main
 from solver.compile import compile_pdf
 from solver.graph_render import render
 
-from conftest import PROBLEMS, run_cli
+from conftest import GRAPH_PROBLEM, PROBLEMS, run_cli
 
 EX1 = PROBLEMS / "seed003_ex1_relu_boundary.yaml"
 EX2 = PROBLEMS / "seed003_ex2_logcosh.yaml"
@@ -201,16 +201,7 @@ def test_seed003_documents_compile(path, tmp_path):
     assert pdf.stat().st_size > 1000
 
 
-BASE = """
-graph:
-  inputs: {x: 1.0}
-  targets: {t: 0.5}
-  parameters: {w: 0.3}
-  define:
-    z: w*x
-    y: tanh(z)
-  loss: (y - t)**2
-"""
+BASE = GRAPH_PROBLEM
 
 
 @pytest.mark.parametrize("old,new,key,words", [

@@ -17,7 +17,7 @@ import pytest
 
 from solver import graph as G
 
-from conftest import PROBLEMS, ROOT
+from conftest import GRAPH_PROBLEM, PROBLEMS, ROOT
 
 ALL10 = PROBLEMS / "seed003_ex3_all_derivatives.yaml"
 
@@ -252,15 +252,7 @@ def test_as_graph_agrees_with_the_engine_on_every_layered_problem(name):
 
 # --------------------------------------------------------------------------- bad input
 
-BASE = """graph:
-  inputs: {x: 1.0}
-  targets: {t: 0.5}
-  parameters: {w: 0.3}
-  define:
-    z: w*x
-    y: tanh(z)
-  loss: (y - t)**2
-"""
+BASE = GRAPH_PROBLEM
 
 BAD = [
     ("z: w*x", "z: w//x", "graph.define.z", "integer division"),
