@@ -220,8 +220,8 @@ def parse(data, file="<problem>"):
 
 
 def _parse(data, file):
-    from .spec import _Checker, _kind
-    c = _Checker(file)
+    from .spec import Checker, kind_of
+    c = Checker(file)
     c.keys(data, "", TOP_KEYS, required=("graph",))
     g = data["graph"]
     c.keys(g, "graph", GRAPH_KEYS, required=("define",))
@@ -233,10 +233,10 @@ def _parse(data, file):
         if isinstance(v, list):
             for i, n in enumerate(v):
                 if not isinstance(n, str):
-                    c.fail(f"graph.{key}[{i}]", f"expected a name, got {_kind(n)}")
+                    c.fail(f"graph.{key}[{i}]", f"expected a name, got {kind_of(n)}")
             v = {n: None for n in v}
         if not isinstance(v, dict):
-            c.fail(f"graph.{key}", f"expected a mapping of names to numbers (or a list of names), got {_kind(v)}")
+            c.fail(f"graph.{key}", f"expected a mapping of names to numbers (or a list of names), got {kind_of(v)}")
         out = {}
         for n, value in v.items():
             k = f"graph.{key}.{n}"
@@ -287,7 +287,7 @@ def _parse(data, file):
 
     define = g["define"]
     if not isinstance(define, dict) or not define:
-        c.fail("graph.define", f"expected a mapping of names to expressions, in order, got {_kind(define)}")
+        c.fail("graph.define", f"expected a mapping of names to expressions, in order, got {kind_of(define)}")
     if len(define) > MAX_NODES:
         c.fail("graph.define", f"expected at most {MAX_NODES} definitions, got {len(define)}")
     known = set(inputs) | set(targets) | set(parameters)
@@ -318,7 +318,7 @@ def _parse(data, file):
         m = DERIVATIVE.match(d) if isinstance(d, str) else None
         if not m or m.group(1) not in nodes:
             c.fail(k, f"expected the name of an input, parameter or defined quantity "
-                      f"({', '.join(nodes[:30])}{', ...' if len(nodes) > 30 else ''}), got {_kind(d)}")
+                      f"({', '.join(nodes[:30])}{', ...' if len(nodes) > 30 else ''}), got {kind_of(d)}")
         if (m.group(1) in vectors) != (m.group(2) is not None):
             c.fail(k, f"write a component of the vector {m.group(1)} as {m.group(1)}[i]"
                    if m.group(1) in vectors else f"{m.group(1)} is not a vector: write it without [...]")
@@ -339,17 +339,17 @@ def _parse(data, file):
 
     frozen = g.get("frozen") or []
     if not isinstance(frozen, list):
-        c.fail("graph.frozen", f"expected a list of parameter names, got {_kind(frozen)}")
+        c.fail("graph.frozen", f"expected a list of parameter names, got {kind_of(frozen)}")
     for i, n in enumerate(frozen):
         if not isinstance(n, str) or n not in parameters:
-            c.fail(f"graph.frozen[{i}]", f"expected the name of a parameter, got {_kind(n)}")
+            c.fail(f"graph.frozen[{i}]", f"expected the name of a parameter, got {kind_of(n)}")
     if len(set(frozen)) != len(frozen):
         c.fail("graph.frozen", "a name appears twice")
 
     boundary = g.get("boundary")
     if boundary is not None:
         if not isinstance(boundary, str) or boundary not in define:
-            c.fail("graph.boundary", f"expected a defined name (the output whose sign gives the class), got {_kind(boundary)}")
+            c.fail("graph.boundary", f"expected a defined name (the output whose sign gives the class), got {kind_of(boundary)}")
         if len(inputs) != 2 or vectors or samples is not None:
             c.fail("graph.boundary", f"a decision boundary is drawn in the plane: it needs exactly two "
                                      f"scalar inputs and no samples (got {len(inputs)} inputs)")
@@ -892,9 +892,9 @@ def _estimate(e):
 
 def _parse_expr(c, text, key, known, later, ex):
     """Check one expression text with the parser ``ex`` (names in ``known`` only)."""
-    from .spec import _kind
+    from .spec import kind_of
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
-        c.fail(key, f"expected an expression (text), got {_kind(text)}")
+        c.fail(key, f"expected an expression (text), got {kind_of(text)}")
     text = str(text)
     if len(text) > MAX_TEXT:
         c.fail(key, f"the expression is longer than {MAX_TEXT} characters")

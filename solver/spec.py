@@ -116,7 +116,7 @@ class Problem:
         }
 
 
-class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):
+class Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):
     """Safe YAML that also reads 1e-4 and 2E3 as numbers (YAML 1.1 wants a dot)."""
 
 
@@ -125,7 +125,7 @@ def _construct_mapping(loader, node, deep=False):
     and a key that is a list or a mapping (Python cannot look it up)."""
     if not isinstance(node, yaml.MappingNode):  # !!map on a list or a scalar
         raise yaml.constructor.ConstructorError(
-            None, None, f"the tag {_clip(node.tag)} needs a mapping {{key: value, ...}}", node.start_mark)
+            None, None, f"the tag {clip_text(node.tag)} needs a mapping {{key: value, ...}}", node.start_mark)
     seen = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
@@ -133,11 +133,11 @@ def _construct_mapping(loader, node, deep=False):
             hash(key)
         except TypeError:
             raise yaml.constructor.ConstructorError(
-                None, None, f"a key must be a name or a number, got {_kind(key)}",
+                None, None, f"a key must be a name or a number, got {kind_of(key)}",
                 key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"the key {_clip(key)!r} is written twice (first on line {seen[key] + 1})",
+                None, None, f"the key {clip_text(key)!r} is written twice (first on line {seen[key] + 1})",
                 key_node.start_mark)
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
@@ -153,16 +153,16 @@ def _guarded(construct, what):
             return construct(loader, node)
         except (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError):
             raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read {_clip(node.value)!r} as {what}", node.start_mark) from None
+                None, None, f"cannot read {clip_text(node.value)!r} as {what}", node.start_mark) from None
     return guarded
 
 
 for _tag, _what in (("int", "a whole number"), ("float", "a number"), ("bool", "true or false"),
                     ("timestamp", "a date")):
     _tag = f"tag:yaml.org,2002:{_tag}"
-    _Loader.add_constructor(_tag, _guarded(_Loader.yaml_constructors[_tag], _what))
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_implicit_resolver(
+    Loader.add_constructor(_tag, _guarded(Loader.yaml_constructors[_tag], _what))
+Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"""^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$""", re.X),
     list("-+0123456789"))
@@ -215,7 +215,7 @@ def _scan(path, text, loader):
     def define(event):
         a = event.anchor
         if a in where:
-            fail(event, f"the anchor &{_clip(a)} is defined twice (first on line {where[a] + 1})")
+            fail(event, f"the anchor &{clip_text(a)} is defined twice (first on line {where[a] + 1})")
         where[a] = event.start_mark.line
 
     try:
@@ -245,15 +245,15 @@ def _scan(path, text, loader):
                 a = event.anchor
                 if a not in done:
                     if a in where:
-                        fail(event, f"the alias *{_clip(a)} is inside the node &{_clip(a)} it repeats (a loop)")
-                    fail(event, f"the alias *{_clip(a)} names no anchor &{_clip(a)} defined before it")
+                        fail(event, f"the alias *{clip_text(a)} is inside the node &{clip_text(a)} it repeats (a loop)")
+                    fail(event, f"the alias *{clip_text(a)} names no anchor &{clip_text(a)} defined before it")
                 nodes, height = done[a]
                 extra += nodes - 1
                 if extra > MAX_ALIAS_NODES:
                     fail(event, f"the aliases expand the file by more than {MAX_ALIAS_NODES:,} values "
-                                f"(at *{_clip(a)}); write the values out instead")
+                                f"(at *{clip_text(a)}); write the values out instead")
                 if len(stack) + height > MAX_DEPTH:
-                    fail(event, f"the values are nested more than {MAX_DEPTH} deep (at the alias *{_clip(a)})")
+                    fail(event, f"the values are nested more than {MAX_DEPTH} deep (at the alias *{clip_text(a)})")
             else:
                 if kind is yaml.DocumentStartEvent:
                     done, where = {}, {}
@@ -267,7 +267,7 @@ def _scan(path, text, loader):
         parser.dispose()
 
 
-def read_yaml(path, what="problem file", loader=_Loader, keys="title, network, ..."):
+def read_yaml(path, what="problem file", loader=Loader, keys="title, network, ..."):
     """The YAML mapping in ``path``, or an InputError naming the file (and line).
 
     ``what`` names the kind of file in messages; ``keys`` says what the mapping holds.
@@ -301,14 +301,14 @@ def read_yaml(path, what="problem file", loader=_Loader, keys="title, network, .
         problem = e.problem or e.context or ""
         if e.context and problem.startswith("but "):  # "expected a single document ..., but found another"
             problem = f"{e.context}, {problem}"
-        problem = _clip(problem, 200)
+        problem = clip_text(problem, 200)
         if isinstance(e, yaml.constructor.ConstructorError):
             raise InputError(path, where, problem) from None
         raise InputError(path, where, f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as e:
-        raise InputError(path, "", f"YAML error: {_clip(e, 200)}") from None
+        raise InputError(path, "", f"YAML error: {clip_text(e, 200)}") from None
     if not isinstance(data, dict):
-        raise InputError(path, "", f"expected a YAML mapping of keys ({keys}), got {_kind(data)}")
+        raise InputError(path, "", f"expected a YAML mapping of keys ({keys}), got {kind_of(data)}")
     return data
 
 
@@ -323,11 +323,11 @@ def load(path):
     return parse(read_yaml(path), path)
 
 
-def _clip(v, limit=SHOWN):
+def clip_text(v, limit=SHOWN):
     """Text from the file (a key, a name, a number) for a message: at most ``limit``
     characters, cut with '...'; a whole number of more digits than that is described.
 
-    >>> _clip("k" * 100)[-8:], _clip(10 ** 400)
+    >>> clip_text("k" * 100)[-8:], clip_text(10 ** 400)
     ('kkkkk...', 'a whole number of 401 digits')
     """
     if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 3 * limit:
@@ -339,10 +339,10 @@ def _clip(v, limit=SHOWN):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _show(v):
+def show(v):
     """A number for a message: 0.5, 1e+300, 12,345, or the size of a huge whole number.
 
-    >>> _show(2.5), _show(1e300), _show(12345), _show(10 ** 300), _show(-10 ** 400)
+    >>> show(2.5), show(1e300), show(12345), show(10 ** 300), show(-10 ** 400)
     ('2.5', '1e+300', '12,345', '1e+300', 'a whole number of 401 digits')
     """
     if isinstance(v, int) and not isinstance(v, bool):
@@ -351,21 +351,21 @@ def _show(v):
         try:
             return f"{float(v):g}"
         except OverflowError:
-            return _clip(v)
+            return clip_text(v)
     if isinstance(v, float):
         return f"{v:g}"
-    return _clip(v)
+    return clip_text(v)
 
 
-def _kind(v):
+def kind_of(v):
     if v is None:
         return "nothing (null)"
     if isinstance(v, bool):
         return f"the boolean {str(v).lower()}"
     if isinstance(v, str):
-        return f"the text {_clip(v, 40)!r}"
+        return f"the text {clip_text(v, 40)!r}"
     if isinstance(v, (int, float)):
-        return f"the number {_show(v) if isinstance(v, int) else repr(v)}"
+        return f"the number {show(v) if isinstance(v, int) else repr(v)}"
     if isinstance(v, list):
         return f"a list of {len(v):,}"
     if isinstance(v, dict):
@@ -383,11 +383,11 @@ def _kind(v):
 
 def _key(parent, k):
     """The key path of key ``k`` inside ``parent`` (file text is shortened)."""
-    k = _clip(k)
+    k = clip_text(k)
     return f"{parent}.{k}" if parent else k
 
 
-class _Checker:
+class Checker:
     """Small helpers that check one value at a key path and fail with a clear message."""
 
     def __init__(self, file):
@@ -398,7 +398,7 @@ class _Checker:
 
     def keys(self, d, key, allowed, required=()):
         if not isinstance(d, dict):
-            self.fail(key or "(top level)", f"expected a mapping, got {_kind(d)}")
+            self.fail(key or "(top level)", f"expected a mapping, got {kind_of(d)}")
         for k in d:
             if k not in allowed:
                 close = difflib.get_close_matches(str(k), allowed, n=1) if len(str(k)) <= SHOWN else []
@@ -410,11 +410,11 @@ class _Checker:
 
     def number(self, v, key, low=None, high=None, positive=False):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            self.fail(key, f"expected a number, got {_kind(v)}")
+            self.fail(key, f"expected a number, got {kind_of(v)}")
         try:
             v = float(v)
         except OverflowError:  # a whole number beyond 1.8e308
-            self.fail(key, f"expected a number of at most about 1.8e308, got {_show(v)}")
+            self.fail(key, f"expected a number of at most about 1.8e308, got {show(v)}")
         if not math.isfinite(v):
             self.fail(key, f"expected a finite number, got {v}")
         if positive and v <= 0:
@@ -427,8 +427,8 @@ class _Checker:
 
     def whole(self, v, key, low=1, high=None):
         if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, float) and v.is_integer())):
-            self.fail(key, f"expected a whole number, got {_kind(v)}")
-        shown, v = _show(v), int(v)
+            self.fail(key, f"expected a whole number, got {kind_of(v)}")
+        shown, v = show(v), int(v)
         if v < low:
             self.fail(key, f"expected a whole number of at least {low:,}, got {shown}")
         if high is not None and v > high:
@@ -437,7 +437,7 @@ class _Checker:
 
     def choice(self, v, key, options):
         if not isinstance(v, str) or v not in options:
-            got = _kind(v)
+            got = kind_of(v)
             close = difflib.get_close_matches(v, options, n=1) if isinstance(v, str) and len(v) <= SHOWN else []
             hint = f"; did you mean '{close[0]}'?" if close else ""
             self.fail(key, f"expected one of {', '.join(options)}; got {got}{hint}")
@@ -445,14 +445,14 @@ class _Checker:
 
     def boolean(self, v, key):
         if not isinstance(v, bool):
-            self.fail(key, f"expected true or false, got {_kind(v)}")
+            self.fail(key, f"expected true or false, got {kind_of(v)}")
         return v
 
     def text(self, v, key):
         if v is None:
             return ""
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-            self.fail(key, f"expected text, got {_kind(v)}")
+            self.fail(key, f"expected text, got {kind_of(v)}")
         return str(v)
 
     def vector(self, v, key, n, what):
@@ -460,7 +460,7 @@ class _Checker:
         if n == 1 and not isinstance(v, list):
             v = [v]
         if not isinstance(v, list):
-            self.fail(key, f"expected a list of {n} numbers ({what}), got {_kind(v)}")
+            self.fail(key, f"expected a list of {n} numbers ({what}), got {kind_of(v)}")
         if len(v) == n and all(isinstance(e, list) and len(e) == 1 for e in v):
             v = [e[0] for e in v]  # written as a column [[..], [..]]
         if len(v) != n:
@@ -482,7 +482,7 @@ class _Checker:
         """A rows x cols matrix as a list of rows; a flat list where rows or cols is 1."""
         shape = f"a {rows}x{cols} matrix ({what})"
         if not isinstance(v, list):
-            self.fail(key, f"expected {shape}, got {_kind(v)}")
+            self.fail(key, f"expected {shape}, got {kind_of(v)}")
         if all(not isinstance(e, list) for e in v) and (rows == 1 or cols == 1):
             flat = self.vector(v, key, rows * cols, what)
             return flat.reshape(rows, cols)
@@ -506,7 +506,7 @@ def parse(data, file="<problem>"):
     >>> p.weights[0].tolist(), p.biases[0].tolist(), p.update, p.steps
     ([[0.5, 0.5]], [0.0], 'sgd', 1)
     """
-    c = _Checker(file)
+    c = Checker(file)
     c.keys(data, "", TOP_KEYS, required=("network", "loss", "learning_rate", "data"))
     net = data["network"]
     c.keys(net, "network", NETWORK_KEYS, required=("sizes", "activation", "weights"))
@@ -514,7 +514,7 @@ def parse(data, file="<problem>"):
     sizes = net["sizes"]
     if not isinstance(sizes, list) or len(sizes) < 2:
         c.fail("network.sizes", f"expected a list of at least two layer sizes, input first "
-                                f"(e.g. [5, 3, 2]), got {_kind(sizes)}")
+                                f"(e.g. [5, 3, 2]), got {kind_of(sizes)}")
     if len(sizes) > MAX_LAYERS + 1:
         c.fail("network.sizes", f"expected at most {MAX_LAYERS} computing layers, got {len(sizes) - 1}")
     sizes = [c.whole(s, f"network.sizes[{i}]", 1, MAX_UNITS) for i, s in enumerate(sizes)]
@@ -566,7 +566,7 @@ def parse(data, file="<problem>"):
 
     predict = data.get("predict") or []
     if not isinstance(predict, list):
-        c.fail("predict", f"expected a list of query points, got {_kind(predict)}")
+        c.fail("predict", f"expected a list of query points, got {kind_of(predict)}")
     predict = (np.array([c.vector(p, f"predict[{i}]", sizes[0], f"{sizes[0]} inputs")
                          for i, p in enumerate(predict)]).T if predict else None)
 
@@ -674,7 +674,7 @@ def _weights(c, spec, sizes, layer_name):
 def _data(c, data, sizes, loss):
     """Inputs X (d0 x n) and targets Y (C x n); class indices become one-hot columns."""
     if not isinstance(data, list) or not data:
-        c.fail("data", f"expected a list of samples, each {{x: [...], y: [...]}}, got {_kind(data)}")
+        c.fail("data", f"expected a list of samples, each {{x: [...], y: [...]}}, got {kind_of(data)}")
     if len(data) > MAX_SAMPLES:
         c.fail("data", f"expected at most {MAX_SAMPLES:,} samples, got {len(data):,}")
     d0, C = sizes[0], sizes[-1]
@@ -686,7 +686,7 @@ def _data(c, data, sizes, loss):
         y = s["y"]
         if C > 1 and not isinstance(y, list):
             if loss != "cross_entropy":
-                c.fail(f"{k}.y", f"expected {C} target values (one per output unit), got {_kind(y)}; "
+                c.fail(f"{k}.y", f"expected {C} target values (one per output unit), got {kind_of(y)}; "
                                  f"a class index is accepted for cross_entropy only")
             cls = c.whole(y, f"{k}.y", 0, C - 1)
             y = np.zeros(C)

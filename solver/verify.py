@@ -44,7 +44,7 @@ import yaml
 
 from .errors import InputError
 from .functions import make_activation, make_loss, output_delta, output_loss
-from .spec import _Checker, _clip, _kind, _Loader, _show, read_yaml
+from .spec import Checker, clip_text, kind_of, Loader, show, read_yaml
 from .trace import classify, forward, penalty, reduction_factor, weight_gradient
 
 STATUSES = ("ok", "wrong", "carried_forward", "wrong_shape")
@@ -68,7 +68,7 @@ class Written(float):
         return self
 
     def __repr__(self):  # as written (shortened), for messages
-        return _clip(self.text)
+        return clip_text(self.text)
 
 
 def half_unit(text):
@@ -93,12 +93,12 @@ def half_unit(text):
         return math.inf
 
 
-class _ClaimsLoader(_Loader):
+class _ClaimsLoader(Loader):
     """The problem files' YAML, but every number remembers the text it was written as."""
 
 
 def _written(loader, node):
-    value = _Loader.yaml_constructors["tag:yaml.org,2002:float" if node.tag.endswith(":float")
+    value = Loader.yaml_constructors["tag:yaml.org,2002:float" if node.tag.endswith(":float")
                                       else "tag:yaml.org,2002:int"](loader, node)
     try:
         return Written(value, node.value)
@@ -190,9 +190,9 @@ def _numbers(c, v, key):
             return fast
     if isinstance(v, Written):
         if not math.isfinite(v):
-            c.fail(key, f"expected a finite number, got {_clip(v.text)}")
+            c.fail(key, f"expected a finite number, got {clip_text(v.text)}")
         if not math.isfinite(half_unit(v.text)):
-            c.fail(key, f"expected a number with an exponent of at most 308, got {_clip(v.text)}")
+            c.fail(key, f"expected a number with an exponent of at most 308, got {clip_text(v.text)}")
         return np.array(float(v)), np.array(v.text, dtype=object)
     if isinstance(v, list):
         if not v:
@@ -207,7 +207,7 @@ def _numbers(c, v, key):
         if len(shapes[0]) > 1:
             c.fail(key, "expected a number, a list of numbers or a list of rows, got lists nested deeper")
         return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
-    c.fail(key, f"expected a number or a list of numbers, got {_kind(v)}")
+    c.fail(key, f"expected a number or a list of numbers, got {kind_of(v)}")
 
 
 #: the largest index a claimed class or sample may be (every whole number up to it is a float)
@@ -363,7 +363,7 @@ def order(k):
 
 def parse_claims(data, file, graph):
     """(Tolerance, claims in computation order) from a claims mapping; InputError if bad."""
-    c = _Checker(file)
+    c = Checker(file)
     c.keys(data, "", ("tolerance", "updates", "predictions", "format", "problem"))
     tolerance = _tolerance(c, data.get("tolerance", "written"))
     claims = []
@@ -380,19 +380,19 @@ def parse_claims(data, file, graph):
             if bad.any():
                 i = tuple(np.argwhere(bad)[0]) if values.ndim else ()
                 c.fail(path + "".join(f"[{j}]" for j in i),
-                       f"expected a whole number from 0 (an index), got {_clip(texts[i])}")
+                       f"expected a whole number from 0 (an index), got {clip_text(texts[i])}")
         claims.append(Claim(key, path, values.tolist(), values, texts))
 
     updates = data.get("updates") or []
     if not isinstance(updates, list):
-        c.fail("updates", f"expected a list of updates, each {{index: 1, layers: [...]}}, got {_kind(updates)}")
+        c.fail("updates", f"expected a list of updates, each {{index: 1, layers: [...]}}, got {kind_of(updates)}")
     seen = {}
     for i, u in enumerate(updates):
         ku = f"updates[{i}]"
         c.keys(u, ku, ("index",) + UPDATE_QUANTITIES + ("layers",), required=("index",))
         n = c.whole(u["index"], f"{ku}.index", 1)
         if n > graph.U:
-            c.fail(f"{ku}.index", f"update {_show(n)} does not exist: the problem makes "
+            c.fail(f"{ku}.index", f"update {show(n)} does not exist: the problem makes "
                                   f"{graph.U} update{'s' if graph.U != 1 else ''}")
         if n in seen:
             c.fail(f"{ku}.index", f"update {n} is claimed twice (also {seen[n]})")
@@ -402,14 +402,14 @@ def parse_claims(data, file, graph):
                 claim(Key(n, None, q), f"{ku}.{q}", u[q])
         layers = u.get("layers") or []
         if not isinstance(layers, list):
-            c.fail(f"{ku}.layers", f"expected a list of layers, each {{layer: 1, z: ...}}, got {_kind(layers)}")
+            c.fail(f"{ku}.layers", f"expected a list of layers, each {{layer: 1, z: ...}}, got {kind_of(layers)}")
         seen_l = {}
         for j, s in enumerate(layers):
             kl = f"{ku}.layers[{j}]"
             c.keys(s, kl, ("layer",) + LAYER_QUANTITIES, required=("layer",))
             l = c.whole(s["layer"], f"{kl}.layer", 1)
             if l > graph.L:
-                c.fail(f"{kl}.layer", f"layer {_show(l)} does not exist: the network's layers are 1 to {graph.L}")
+                c.fail(f"{kl}.layer", f"layer {show(l)} does not exist: the network's layers are 1 to {graph.L}")
             if l in seen_l:
                 c.fail(f"{kl}.layer", f"layer {l} is claimed twice in update {n} (also {seen_l[l]})")
             seen_l[l] = kl
@@ -420,7 +420,7 @@ def parse_claims(data, file, graph):
     predictions = data.get("predictions") or []
     if not isinstance(predictions, list):
         c.fail("predictions", f"expected a list of predictions, each {{output: [...], class: 0}}, "
-                              f"got {_kind(predictions)}")
+                              f"got {kind_of(predictions)}")
     count = len(graph.t.predictions)
     if len(predictions) > count:
         c.fail(f"predictions[{count}]", f"prediction {count + 1} does not exist: the problem has "
@@ -444,7 +444,7 @@ def _tolerance(c, v):
         if v:
             return Tolerance(False, c.number(v.get("abs", 0), "tolerance.abs", low=0),
                              c.number(v.get("rel", 0), "tolerance.rel", low=0))
-    c.fail("tolerance", f"expected written, {{abs: 1e-4}} or {{rel: 1e-3}}, got {_kind(v)}")
+    c.fail("tolerance", f"expected written, {{abs: 1e-4}} or {{rel: 1e-3}}, got {kind_of(v)}")
 
 
 # ---------------------------------------------------------------- checking
