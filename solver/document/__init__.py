@@ -1,0 +1,20 @@
+"""The render stage: a solved problem in, a document out, written in one format.
+
+- ``model``: the format-neutral document (blocks, text, mathematics, matrices, drawings)
+  and :func:`~solver.document.model.fmt`, the one number formatter;
+- ``layered`` and ``graph``: the worked solution of each kind of problem as a document;
+- ``notation``: the symbol presets of ``display.notation``;
+- ``latex``: the LaTeX writer (the house style is ``templates/preamble.tex``).
+"""
+
+from .latex import PREAMBLE_FILE, escape, write
+from .model import fmt
+
+
+def layered_tex(trace, derivations):
+    """The LaTeX source of a layered problem's worked solution."""
+    from .layered import build
+    return write(build(trace, derivations))
+
+
+__all__ = ["PREAMBLE_FILE", "escape", "fmt", "layered_tex", "write"]

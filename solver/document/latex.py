@@ -1,0 +1,300 @@
+"""The LaTeX writer: a :class:`~solver.document.model.Document` in, LaTeX source out.
+
+One function per block (:data:`WRITERS`); the house style (page, fonts, TikZ styles of
+the drawings) is ``templates/preamble.tex``, shared by every document, and the page
+frame is ``templates/document.tex.j2``. Every piece of text is escaped here
+(:func:`escape`): nothing from a problem file is ever run as a LaTeX command.
+"""
+
+from pathlib import Path
+
+from . import model as m
+from .model import fmt
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+#: the static preamble of every document (``backprop solve`` starts pdflatex on it
+#: before the body is written; see solver.compile.start)
+PREAMBLE_FILE = TEMPLATES / "preamble.tex"
+
+
+# ---------------------------------------------------------------------------------------
+# text
+
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\texttt{\char95}", "^": r"\texttt{\char94}", "~": r"\texttt{\char126}",
+    "<": r"\ensuremath{<}", ">": r"\ensuremath{>}", "|": r"\ensuremath{|}",
+    '"': r"\texttt{\char34}", "\n": " ", "\r": " ",
+    "\t": " ", "-": "-{}",
+    # the builders' own sentences: a no-break space, and a true hyphen (U+2010) where a
+    # word is joined ("pre\u2010activations"); a user's "-" could start "--"
+    "\u00a0": "~", "\u2010": "-",
+}
+
+#: characters outside ASCII that are written with LaTeX commands (others become [U+XXXX])
+_UNICODE = {
+    "η": r"\ensuremath{\eta}", "σ": r"\ensuremath{\sigma}", "δ": r"\ensuremath{\delta}",
+    "α": r"\ensuremath{\alpha}", "β": r"\ensuremath{\beta}", "γ": r"\ensuremath{\gamma}",
+    "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}", "θ": r"\ensuremath{\theta}",
+    "φ": r"\ensuremath{\varphi}", "ϕ": r"\ensuremath{\phi}", "ε": r"\ensuremath{\varepsilon}",
+    "Σ": r"\ensuremath{\Sigma}", "∂": r"\ensuremath{\partial}", "∇": r"\ensuremath{\nabla}",
+    "×": r"\ensuremath{\times}", "·": r"\ensuremath{\cdot}", "−": r"\ensuremath{-}",
+    "–": "--", "—": "---", "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}",
+    "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}", "≈": r"\ensuremath{\approx}",
+    "…": r"\dots{}", "‘": "`", "’": "'", "“": "``", "”": "''", "°": r"\ensuremath{^\circ}",
+    "ŷ": r"\ensuremath{\hat{y}}", "²": r"\ensuremath{^2}", "³": r"\ensuremath{^3}",
+}
+
+_LATIN = set("ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĆćČčĎďĒēĚěĞğĪīŁłŃńŇňŌōŐőŘřŚśŠšŤťŪūŮůŰűŹźŻżŽž")
+
+
+def escape(s):
+    r"""Plain text made safe for LaTeX: every special character is printed literally,
+    nothing in it is ever run as a command.
+
+    >>> escape(r"\input{/etc/passwd} costs $5 & 10%")
+    '\\textbackslash{}input\\{/etc/passwd\\} costs \\$5 \\& 10\\%'
+    """
+    out = []
+    for ch in str(s):
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 128:
+            out.append(ch if ch.isprintable() else " ")
+        elif ch in _UNICODE:
+            out.append(_UNICODE[ch])
+        elif ch in _LATIN:
+            out.append(ch)  # accented Latin letters: LaTeX's utf8 input handles them
+        else:
+            out.append(f"[U+{ord(ch):04X}]")
+    return "".join(out)
+
+
+def text(content):
+    """Text pieces as LaTeX (see solver.document.model)."""
+    out = []
+    for p in content:
+        if isinstance(p, str):
+            out.append(escape(p))
+        elif isinstance(p, m.Math):
+            out.append("$" + math(p) + "$")
+        elif isinstance(p, m.Code):
+            out.append(r"\texttt{" + escape(p.text).replace(r"\texttt{\char95}", r"\_") + "}")
+        elif isinstance(p, m.Styled):
+            inner = text(p.content)
+            if p.style == "bold":
+                out.append(r"\textbf{" + inner + "}")
+            elif p.style == "italic":
+                out.append(r"\textit{" + inner + "}")
+            elif p.style == "small":
+                out.append(r"{\small " + inner + "}")
+            elif p.style.startswith("colour:"):
+                out.append(r"\textcolor{" + p.style[7:] + "}{" + inner + "}")
+            else:
+                raise ValueError(f"no text style {p.style!r}")
+        else:
+            raise TypeError(f"not a piece of text: {p!r}")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------
+# mathematics
+
+
+def matrix(a):
+    r"""A :class:`~solver.document.model.Matrix` as a bmatrix, elided with dots when large.
+
+    >>> matrix(m.Matrix([0.5, 1.0]))
+    '\\begin{bmatrix} 0.5 \\\\ 1 \\end{bmatrix}'
+    """
+    v = a.values
+    rows, cols = m.shown(v.shape[0], a.max_rows), m.shown(v.shape[1], a.max_cols)
+    lines = []
+    for i in rows:
+        cells = []
+        for j in cols:
+            if i is None and j is None:
+                cells.append(r"\ddots")
+            elif i is None:
+                cells.append(r"\vdots")
+            elif j is None:
+                cells.append(r"\cdots")
+            else:
+                cells.append(fmt(v[i, j], a.digits))
+        lines.append(" & ".join(cells))
+    return r"\begin{bmatrix} " + r" \\ ".join(lines) + r" \end{bmatrix}"
+
+
+def math(x):
+    """Mathematics (a Math, or a plain string of TeX math) as LaTeX math source."""
+    if isinstance(x, str):
+        return x
+    return "".join(matrix(p) if isinstance(p, m.Matrix) else p for p in x)
+
+
+# ---------------------------------------------------------------------------------------
+# blocks
+
+
+def _title(b):
+    return ("\\begin{center}\n{\\Large\\bfseries " + text(b.title) + "}\\par\\medskip\n"
+            + ("{\\small " + text(b.subtitle) + "}\n" if b.subtitle else "") + "\\end{center}\n")
+
+
+def _heading(b):
+    cmd = "section" if b.level == 1 else "subsection"
+    number = f"{b.number}.\\quad " if b.number else ""
+    note = " \\quad {\\normalfont\\small " + text(b.note) + "}" if b.note else ""
+    return f"\\{cmd}*{{{number}{text(b.title)}{note}}}\n"
+
+
+def _para(b):
+    return text(b.content) + "\n"
+
+
+def _break(b):
+    return "\n"
+
+
+def _skip(b):
+    return {"small": "\\smallskip\n", "medium": "\\medskip\n", "big": "\\bigskip\n"}[b.size]
+
+
+def _display(b):
+    return "\\[\n" + math(b.math) + "\n\\]\n"
+
+
+def _align(b):
+    sep = f" \\\\[{b.gap}]\n" if b.gap else "\\\\\n"
+    return "\\begin{align*}\n" + sep.join(math(r.math) for r in b.rows) + "\n\\end{align*}\n"
+
+
+def _table(b):
+    out = [f"\\begin{{tabular}}{'[t]' if b.top else ''}{{@{{}}{b.align}@{{}}}}\n"]
+    if b.stretch:
+        out.insert(0, f"\\renewcommand{{\\arraystretch}}{{{b.stretch}}}\n")
+    if b.rule:
+        out.append("\\toprule\n")
+    out.append(" & ".join(text(c) for c in b.header) + "\\\\\n")
+    if b.rule:
+        out.append("\\midrule\n")
+    for r in b.rows:
+        out.append(" & ".join(text(c) for c in r) + "\\\\\n")
+    if b.rule:
+        out.append("\\bottomrule\n")
+    out.append("\\end{tabular}")
+    return "".join(out) + "\n"
+
+
+def _tables(b):
+    return "".join(_table(t)[:-1] + "\\hspace{1.5em}\n" for t in b.tables)
+
+
+def _math_table(b):
+    cols = len(b.header)
+    out = ["\\[\n\\begin{array}{" + "|".join("c" * cols) + "}\n",
+           " & ".join(math(h) for h in b.header) + "\\\\ \\hline\n"]
+    for r in b.rows:
+        cells = [r"\vdots"] * cols if r is None else [math(c) for c in r]
+        out.append(" & ".join(cells) + "\\\\\n")
+    return "".join(out) + "\\end{array}\n\\]\n"
+
+
+def _facts(b):
+    return ("\\begin{tabular}{@{}lp{0.74\\linewidth}@{}}\n"
+            + "".join(text(k) + " & " + text(v) + "\\\\\n" for k, v in b.items)
+            + "\\end{tabular}\n")
+
+
+def _columns(b):
+    out = []
+    for i, (w, blocks) in enumerate(b.columns):
+        out.append(f"\\begin{{minipage}}[t]{{{w}\\textwidth}}\n\\vspace{{0pt}}\n" + blocks_tex(blocks)
+                   + "\\end{minipage}" + ("\\hfill\n" if i < len(b.columns) - 1 else "\n"))
+    return "".join(out)
+
+
+def _group(b):
+    return "{\\" + b.style + "\n" + blocks_tex(b.blocks) + "}\n"
+
+
+def _center(b):
+    return "\\begin{center}\n" + blocks_tex(b.blocks) + "\\end{center}\n"
+
+
+def _items(b):
+    return ("\\begin{itemize}\n" + "".join("\\item " + text(i) + "\n" for i in b.items)
+            + "\\end{itemize}\n")
+
+
+# drawings ----------------------------------------------------------------------------------
+
+
+def _xy(x, y, digits=2):
+    return f"({x:.{digits}f},{y:.{digits}f})"
+
+
+def _drawing_item(i):
+    if isinstance(i, m.Node):
+        return f"\\node[{i.style}] ({i.id}) at {_xy(i.x, i.y)} {{${math(i.label)}$}};"
+    if isinstance(i, m.Tag):
+        anchor = {"north": "south", "south": "north", "east": "west"}[i.side]
+        return f"\\node[{i.style}, anchor={anchor}, inner sep=1pt] at ({i.node}.{i.side}) {{{text(i.content)}}};"
+    if isinstance(i, m.Edge):
+        label = "" if i.label is None else f" node[wt, pos={i.pos:.2f}] {{${math(i.label)}$}}"
+        return f"\\draw[{i.style}] ({i.a}) --{label} ({i.b});"
+    if isinstance(i, m.Caption):
+        return f"\\node[laycap] at {_xy(i.x, i.y)} {{{text(i.content)}}};"
+    if isinstance(i, m.Box):
+        lines = "\\\\".join(text(t) for t in i.lines)
+        return (f"\\node[block, minimum height={i.height:.2f}cm] ({i.id}) at ({i.x:.2f},{i.y:g}) "
+                f"{{\\begin{{tabular}}{{c}}{lines}\\end{{tabular}}}};")
+    if isinstance(i, m.Arrow):
+        return (f"\\draw[->, thick] ({i.a}) -- node[above, font=\\scriptsize] {{${math(i.above)}$}} "
+                f"node[below, font=\\scriptsize] {{${math(i.below)}$}} ({i.b});")
+    if isinstance(i, m.Region):
+        path = " -- ".join(_xy(x, y, 3) for x, y in i.points) + " -- cycle"
+        if i.fill is None:
+            return f"\\draw[gray, dashed] {path};"
+        return f"\\fill[{'blue!12' if i.fill == 'pos' else 'red!18'}] {path};"
+    if isinstance(i, m.Segment):
+        return f"\\draw[very thick] {_xy(*i.a, 3)} -- {_xy(*i.b, 3)};"
+    if isinstance(i, m.Axes):
+        s = f"{i.size:.2f}"
+        out = [f"\\draw[->] (-{s}, 0) -- ({s} + 0.3, 0) node[right] {{${math(i.x)}$}};",
+               f"\\draw[->] (0, -{s}) -- (0, {s} + 0.3) node[above] {{${math(i.y)}$}};"]
+        for pos, t in i.ticks:
+            out.append(f"\\draw ({pos:.3f}, -0.06) -- ({pos:.3f}, 0.06) node[below=3pt, font=\\scriptsize] {{${t}$}};")
+            out.append(f"\\draw (-0.06, {pos:.3f}) -- (0.06, {pos:.3f}) node[left=3pt, font=\\scriptsize] {{${t}$}};")
+        return "\n".join(out)
+    if isinstance(i, m.Label):
+        return (f"\\node[font=\\scriptsize, fill=white, inner sep=1pt, rounded corners=1pt] "
+                f"at {_xy(i.x, i.y, 3)} {{{text(i.content)}}};")
+    raise TypeError(f"not an item of a drawing: {i!r}")
+
+
+def _drawing(b):
+    body = "\\begin{tikzpicture}\n" + "\n".join(_drawing_item(i) for i in b.items) + "\n\\end{tikzpicture}"
+    if b.scale < 1:
+        body = f"\\scalebox{{{b.scale:.3f}}}{{%\n{body}}}"
+    return body + "\n"
+
+
+WRITERS = {
+    m.Title: _title, m.Heading: _heading, m.Para: _para, m.Break: _break, m.Skip: _skip,
+    m.Display: _display, m.Align: _align, m.Table: _table, m.Tables: _tables,
+    m.MathTable: _math_table, m.Facts: _facts, m.Columns: _columns, m.Group: _group,
+    m.Center: _center, m.Items: _items, m.Drawing: _drawing,
+}
+
+
+def blocks_tex(blocks):
+    return "".join(WRITERS[type(b)](b) for b in blocks)
+
+
+def write(doc):
+    """The whole LaTeX source of a document: the house preamble, then its blocks."""
+    return (PREAMBLE_FILE.read_text(encoding="utf-8") + "\n\n\n\\begin{document}\n"
+            + blocks_tex(doc.blocks) + "\\end{document}\n")

@@ -1,0 +1,646 @@
+"""The worked solution of a layered problem as a document (solver.document.model).
+
+:func:`build` takes a trace and its derivations and returns the document: the problem,
+the network drawn, the formulas, every update worked in full (forward pass, loss,
+backward pass, gradients, new parameters), the loss per update, the predictions and
+the final parameters. Rows that end in a quantity carry its key (update, layer,
+quantity) for ``backprop verify --pdf``.
+
+Numbers are shown to ``display.digits`` significant digits everywhere. A trace in
+exact mode (solver.trace: problems of hand-calculation size) is shown as it is: its
+zeros are exact and every other number is right to the last digit. For a float64
+trace (large problems) one rule turns rounding noise into 0: a number computed by a
+sum (a matrix product, W - eta * grad) is shown as 0 when its magnitude is below 1e-12
+times the size of the terms it was summed from (the sum of their absolute values,
+carried through the layers). Such a number is the rounding error of a cancellation,
+not a value: doubles hold about 16 digits, so a result 12 orders of magnitude below
+its terms carries no correct digit. No other number is ever hidden or changed.
+"""
+
+import math
+
+import numpy as np
+
+from ..errors import InputError
+from ..functions import ACTIVATIONS, LOSSES, make_activation
+from ..trace import reduction_factor
+from .model import (Align, Break, Caption, Center, Columns, Display, Document, Drawing, Edge,
+                    Facts, Group, Heading, Math, MathTable, Matrix, Node, Para, Row, Skip, Styled,
+                    Table, Tables, Tag, Title, Arrow, Box, Code, fmt, plain, shown, text)
+from .notation import PRESETS, Notation
+
+#: relative size below which a sum is shown as 0 (see the module docstring)
+NOISE = 1e-12
+
+#: largest matrix shown in full; larger ones are elided with dots
+MAX_ROWS = 8
+MAX_COLS = 8
+
+#: largest layer drawn unit by unit, with each weight on its edge
+DRAW_UNITS = 6
+
+#: loss table rows before it shows every k-th update only
+MAX_TABLE_ROWS = 400
+#: query points whose forward pass is written out (the rest are in the table only)
+PREDICTION_PASSES = 3
+
+#: width of a display line in cm (at \small), beyond which a chain of matrices is broken
+LINE_WIDTH = 13.5
+
+UPDATE_WORDS = {
+    ("sgd", "sum"): "stochastic gradient descent: one update after each sample, in order",
+    ("batch", "sum"): "batch gradient descent: one update from all samples, gradients summed",
+    ("batch", "mean"): "batch gradient descent: one update from all samples, gradients averaged",
+}
+
+
+def chop(x, scale):
+    """``x`` with every entry below NOISE times its ``scale`` set to 0 (see the module
+    docstring); ``scale`` has x's shape (or broadcasts to it).
+
+    >>> chop(np.array([1e-18, 0.5]), np.array([0.13, 0.5])).tolist()
+    [0.0, 0.5]
+    """
+    x = np.asarray(x, dtype=float)
+    return np.where(np.abs(x) < NOISE * np.asarray(scale), 0.0, x)
+
+
+def width(a, digits=6, max_rows=MAX_ROWS, max_cols=MAX_COLS):
+    """Estimated printed width (cm, at \\small) of the matrix ``a`` shown to ``digits``.
+
+    >>> round(width(np.array([[0.5, 1.0]])), 2)
+    1.78
+    """
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    rows, cols = shown(a.shape[0], max_rows), shown(a.shape[1], max_cols)
+    total = 0.4
+    for j in cols:
+        if j is None:
+            total += 0.5
+            continue
+        chars = max(len(fmt(a[i, j], digits).replace(r" \cdot 10^", "e")) for i in rows if i is not None)
+        total += chars * 0.17 + 0.35
+    return total
+
+
+def numbers_note(trace):
+    """What the document's numbers guarantee, in words (exact mode or float64).
+
+    >>> from types import SimpleNamespace as S
+    >>> numbers_note(S(exact=True, problem=S(digits=6)))
+    'to 6 significant digits, every digit right (computed exactly from the numbers given)'
+    """
+    d = trace.problem.digits
+    if trace.exact:
+        return f"to {d} significant digits, every digit right (computed exactly from the numbers given)"
+    return (f"to {d} significant digits, computed in double precision (a large problem): about 15 "
+            r"digits are right, fewer after a cancellation; a sum below $10^{-12}$ of its terms "
+            "is shown as 0")
+
+
+def named(table, name, param):
+    """An activation's or a loss's name as words, with its option: "elu (alpha 0.5)"."""
+    option = table[name].option
+    return name.replace("_", " ") + (f" ({option[0]} {fmt(param)})" if option else "")
+
+
+def _act_name(a):
+    return named(ACTIVATIONS, *a)
+
+
+def _plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+# ---------------------------------------------------------------------------------------
+# the document
+
+
+def build(trace, derivations):
+    """The worked solution of a traced problem as a Document.
+
+    ``derivations`` is ``solver.derive.derive_problem(problem)``: one entry per layer.
+    """
+    p = trace.problem
+    if p.notation not in PRESETS:
+        raise InputError(p.file, "display.notation", f"no notation preset called {p.notation!r}; "
+                                                     f"known: {', '.join(PRESETS)}")
+    n = Notation(p.notation)
+    d = p.digits
+    L = p.L
+    acts = [make_activation(name, slope) for name, slope in p.activations]
+
+    def M(a, **kw):
+        return Matrix(a, d, **kw)
+
+    doc = Document()
+    doc.add(Title(plain(p.title), ("Worked solution",)))
+    if p.description:
+        doc.add(Para(plain(p.description)))
+
+    # ---- 1. the problem
+    formulas = _formulas(p, n, derivations)
+    doc.add(Break(), Heading(("The problem",), number="1"), Break())
+    layers = Table(["layer", "activation", "units"],
+                   [[str(l), ("input",) if l == 0 else (_act_name(p.activations[l - 1]),), str(p.sizes[l])]
+                    for l in range(L + 1)], "clc")
+    reg = ()
+    if p.l2:
+        reg += text(r"$\frac{\lambda_2}{2}\sum \lVert \mathbf{W}\rVert^2$ with $\lambda_2 = " + fmt(p.l2) + "$ ")
+    if p.l1:
+        reg += text(r"$\lambda_1 \sum |w|$ with $\lambda_1 = " + fmt(p.l1) + "$")
+    reg = reg + (" (weights only)",) if reg else ("none",)
+    n_updates = len(trace.updates)
+    facts = Facts([
+        (("loss",), (named(LOSSES, p.loss, p.loss_param),)),
+        (("learning rate",), text(f"${n.eta} = {fmt(p.learning_rate)}$")),
+        (("update",), (UPDATE_WORDS[(p.update, p.reduction)],)),
+        (("passes",), (f"{p.steps} ({_plural(n_updates, 'update')} in all)",)),
+        (("regularization",), reg),
+        (("biases",), ("none" if p.biases is None else "trained" if p.train_biases
+                       else "fixed (used, never updated)",)),
+        (("notation",), text(n.describe)),
+        (("numbers",), text(numbers_note(trace))),
+    ])
+    doc.add(Columns([("0.38", [layers]), ("0.58", [facts])]), Break(), Skip("medium"),
+            Para(text(f"The loss of one sample, over the $C = {p.sizes[-1]}$ output units:")),
+            Display(Math(formulas["E"])),
+            Para((Styled("bold", ("Initial parameters.",)),)),
+            _parameters(p, n, M, p.weights, p.biases), Break())
+    data = _data_rows(p, d)
+    more = "; the first ten and the last are shown" if data["n"] > 12 else ""
+    doc.add(Para((Styled("bold", ("Training data",)), f" ({_plural(data['n'], 'sample')}{more}).")),
+            MathTable([r"\text{sample}", rf"{n.x}^{{\top}}", rf"{n.y}^{{\top}}"], data["rows"]), Break())
+
+    # ---- 2. the network
+    drawing, detailed = _figure(p, n, d)
+    doc.add(Heading(("The network",), number="2"), Center([drawing]))
+    if detailed:
+        caption = "Each edge carries its initial weight" + ("; each unit shows its initial bias $b$"
+                                                             if p.biases is not None else "") + "."
+    else:
+        caption = ("The layers are too large to draw unit by unit; each block gives the layer's size "
+                   "and activation, each arrow its weight matrix.")
+    doc.add(Para((Styled("small", text(caption)),)), Break())
+
+    # ---- 3. the formulas
+    doc.add(Heading(("The formulas",), number="3"))
+    for line in formulas["lines"]:
+        doc.add(Para(line["text"]), Display(Math(line["tex"])))
+    doc.add(Break())
+
+    # ---- 4. the updates
+    out_d = derivations[-1]
+    W_scale = [np.abs(W) for W in p.weights]
+    b_scale = None if p.biases is None else [np.abs(b) for b in p.biases]
+    b_scale = b_scale or [None] * L
+    shown_updates = []
+    for u in trace.updates:
+        sc = noise_scales(p, u, acts, W_scale, b_scale, trace.exact)
+        if len(shown_updates) < p.full_updates:
+            shown_updates.append(_update(p, n, d, u, acts, out_d, sc))
+        W_scale, b_scale = sc["W_new"], sc["b_new"]
+    doc.add(Heading(("The updates",), number="4"))
+    if len(shown_updates) < n_updates:
+        doc.add(Para((f"There are {n_updates} updates; the first {len(shown_updates)} are worked in full, "
+                      "the losses of all of them are in the table of section\u00a05.",)))
+    if not shown_updates:
+        doc.add(Para(("(No update is shown in full: ", Code("display.full_updates"), " is 0.)")))
+    for blocks in shown_updates:
+        doc.add(*blocks)
+    doc.add(Break())
+
+    # ---- 5. the loss per update
+    if n_updates > 1:
+        rows, step = _loss_table(trace, d)
+        doc.add(Heading(("The loss per update",), number="5"))
+        if step > 1:
+            doc.add(Para((f"Every {step}th update is listed (and the last one).",)))
+        doc.add(Tables([Table(["update", "loss"], [[(str(r["index"]),), (Math(r["loss"]),)] for r in chunk],
+                              "rr", top=True)
+                        for chunk in (rows[i:i + 30] for i in range(0, len(rows), 30))]))
+    doc.add(Break())
+
+    # ---- 6. predictions and final parameters
+    W_final = {l: chop(trace.weights[l - 1], W_scale[l - 1]) for l in range(1, L + 1)}
+    b_final = {l: None if trace.biases is None else chop(trace.biases[l - 1], b_scale[l - 1])
+               for l in range(1, L + 1)}
+    if trace.predictions:
+        yh = n.unit("yhat_unit", "L", "1")
+        rule = ("the output unit with the largest value (units counted from 0)" if p.sizes[-1] > 1
+                else rf"class 1 if ${yh} \ge 0.5$, class 0 otherwise")
+        doc.add(Heading(("Predictions",), number="6" if n_updates > 1 else "5"),
+                Para(text("With the final parameters; the class is " + rule + ".")))
+        qs = trace.predictions[:100]
+        doc.add(MathTable([r"\text{query}", rf"{n.x}^{{\top}}", rf"{n.yhat}^{{\top}}", r"\text{class}"],
+                          [[Math(str(k)), Math(M(q.input[None, :], max_cols=6)),
+                            Math(M(q.output[None, :], max_cols=6)), Math(str(q.cls))]
+                           for k, q in enumerate(qs, start=1)],
+                          keys=[{2: (None, None, "output", k), 3: (None, None, "class", k)}
+                                for k in range(1, len(qs) + 1)]))
+        if len(trace.predictions) > 100:
+            doc.add(Para((f"({len(trace.predictions) - 100} more query points are not listed.)",)))
+        for k, q in enumerate(trace.predictions[:PREDICTION_PASSES], start=1):
+            lines = _forward(n, d, acts, W_final, b_final,
+                             {0: q.input[:, None], **{l: q.a[l - 1][:, None] for l in range(1, L + 1)}},
+                             {l: q.z[l - 1][:, None] for l in range(1, L + 1)})
+            doc.add(Break(), Para((Styled("bold", (f"Forward pass of query {k}",)), " (final parameters).")),
+                    Group("small", [Align([Row(x) for x in lines])]))
+    doc.add(Break(), Heading(("Final parameters",)),
+            _parameters(p, n, M, [W_final[l] for l in range(1, L + 1)],
+                        None if trace.biases is None else [b_final[l] for l in range(1, L + 1)]))
+    return doc
+
+
+def _parameters(p, n, M, Ws, bs):
+    """The weight matrices (and bias vectors) of every layer, one layer per row."""
+    rows = []
+    for l in range(1, p.L + 1):
+        row = Math(n.W(l), " &= ", M(Ws[l - 1]))
+        if bs is not None:
+            row += Math(", & ", n.b(l), " &= ", M(bs[l - 1]))
+        rows.append(Row(row))
+    return Align(rows, gap=None)
+
+
+def _data_rows(p, d):
+    n = p.X.shape[1]
+    rows = []
+    for k in shown(n, 12):
+        if k is None:
+            rows.append(None)
+        else:
+            y = Math(Matrix(p.Y[:, k][None, :], d))
+            if k in p.targets_given_as_class:
+                y += rf"\ (\text{{class }} {int(p.Y[:, k].argmax())})"
+            rows.append([Math(str(k + 1)), Math(Matrix(p.X[:, k][None, :], d)), y])
+    return {"rows": rows, "n": n}
+
+
+def _formulas(p, n, derivations):
+    """The general formulas of the problem as (text, TeX math) lines, notation filled in."""
+    L = p.L
+    k = n.layer
+    out = derivations[-1]
+    lines = []
+
+    def add(words, tex):
+        lines.append({"text": words if isinstance(words, tuple) else text(words), "tex": tex})
+
+    bias = (lambda l: " + " + n.b(l)) if p.biases is not None else (lambda l: "")
+    add(rf"Forward pass, for each layer ${k} = 1, \dots, L$ (here $L = {L}$), starting from ${n.act(0)}$, the input:",
+        rf"{n.pre(k)} = {n.W(k)}\, {n.act(f'{k}-1')}{bias(k)}, \qquad {n.act(k)} = f_{{{k}}}\big({n.pre(k)}\big).")
+    # activations and their derivatives (SymPy)
+    seen = []
+    for l, (dv, a) in enumerate(zip(derivations, p.activations), start=1):
+        if a in seen:
+            continue
+        seen.append(a)
+        where = [j + 1 for j, b in enumerate(p.activations) if b == a]
+        layers = "layer" + ("s " if len(where) > 1 else " ") + ", ".join(map(str, where))
+        if a[0] == "softmax":
+            add(rf"Activation of {layers}: softmax, and its Jacobian (derived by differentiating the quotient):",
+                n.fill(r"YH_i = " + dv["f"] + r", \qquad " + dv["fprime"]))
+        else:
+            sym = dv["name"]
+            form = (" written in terms of its own output" if dv["fprime_output_form"] else "")
+            f_def = "" if dv["f"].startswith(sym) else rf"{sym}({n.arg}) = {dv['f']}, \qquad "
+            add(text(f"Activation of {layers}: ", (_act_name(a),), f", and its derivative{form}:"),
+                n.fill(rf"{f_def}{sym}'({n.arg}) = {dv['fprime']}", arg=True))
+    # the loss
+    yh = n.unit("yhat_unit", "L", "i")
+    add(rf"Loss of one sample, over the $C = {p.sizes[-1]}$ output units, and its gradient:",
+        n.fill(rf"{n.loss} = " + out["E"] + rf", \qquad \frac{{\partial {n.loss}}}{{\partial {yh}}} = " + out["dE"]))
+    ns = p.X.shape[1]
+    if p.update == "batch":
+        R = r"\frac{1}{n}\sum_{s=1}^{n}" if p.reduction == "mean" else r"\sum_{s=1}^{n}"
+        add(rf"The update uses the {'mean' if p.reduction == 'mean' else 'sum'} over the $n = {ns}$ samples"
+            + (" plus the regularization" if (p.l1 or p.l2) else "") + ":",
+            rf"{n.loss}_{{\text{{batch}}}} = {R} {n.loss}_s" + _penalty_tex(p))
+    elif p.l1 or p.l2:
+        add("The loss minimised is that of the sample plus the regularization:",
+            rf"{n.loss} + " + _penalty_tex(p)[3:])
+    # output delta
+    zL = n.unit("pre_unit", "L", "i")
+    head = rf"\delta_i = \frac{{\partial {n.loss}}}{{\partial {zL}}}"
+    kind = out["delta_kind"]
+    onehot = bool(np.allclose(p.Y.sum(axis=0), 1.0, rtol=0, atol=1e-12))
+    chain = rf" = \sum_{{k=1}}^{{C}} \frac{{\partial {n.loss}}}{{\partial YH_k}}\frac{{\partial YH_k}}{{\partial {zL}}}"
+    if kind == "softmax_sum":
+        tex = n.fill(head + chain + " = " + out["delta_general"])
+        note = "the error at the output layer (SymPy); "
+        if onehot:
+            tex += n.fill(" = " + out["delta"])
+            note += r"the targets of every sample sum to 1, which leaves $\hat{y} - y$"
+        else:
+            note += "the targets do not all sum to 1, so the general form is used"
+        add(note[0].upper() + note[1:] + ":", tex)
+    elif kind == "softmax_jacobian":
+        add("The error at the output layer: the softmax Jacobian applied to the loss gradient (checked by SymPy):",
+            n.fill(head + chain + " = " + out["delta"]))
+    else:
+        tex = n.fill(head + rf" = \frac{{\partial {n.loss}}}{{\partial YH}}\, {out['name']}'({zL}) = " + out["delta"])
+        note = ("; the derivative of the activation cancels" if out["delta_simplified"]
+                and out["activation"] != "linear" else "")
+        add(f"The error at the output layer, derived and simplified by SymPy{note}:", tex)
+    if L > 1:
+        add(rf"Backward pass, for ${k} = L-1, \dots, 1$ (${n.had}$ is the element" "\u2010" "wise product):",
+            rf"{n.delta(k)} = \big({n.W(f'{k}+1')}^{{\top}} {n.delta(f'{k}+1')}\big) {n.had} f_{{{k}}}'\big({n.pre(k)}\big).")
+    R = ""
+    if p.update == "batch":
+        R = r"\frac{1}{n}" if p.reduction == "mean" else ""
+    reg = (rf" + {fmt(p.l2)}\, {n.W(k)}" if p.l2 else "") + (rf" + {fmt(p.l1)}\, \operatorname{{sign}}({n.W(k)})" if p.l1 else "")
+    cols = " (the columns are the samples, so the product sums over them)" if p.update == "batch" else ""
+    gb = (rf", \qquad {n.grad(n.b(k))} = {R} {n.delta(k)}\, \mathbf{{1}}" if p.biases is not None and p.update == "batch"
+          else (rf", \qquad {n.grad(n.b(k))} = {n.delta(k)}" if p.biases is not None else ""))
+    add(f"Gradients{cols}:", rf"{n.grad(n.W(k))} = {R} {n.delta(k)}\, \big({n.act(f'{k}-1')}\big)^{{\top}}{reg}{gb}")
+    bupd = ""
+    if p.biases is not None and p.train_biases:
+        bupd = rf", \qquad {n.b(k)} \leftarrow {n.b(k)} - {n.eta}\, {n.grad(n.b(k))}"
+    add(rf"Update, with ${n.eta} = {fmt(p.learning_rate)}$:",
+        rf"{n.W(k)} \leftarrow {n.W(k)} - {n.eta}\, {n.grad(n.W(k))}{bupd}")
+    return {"lines": lines, "E": n.fill(rf"{n.loss} = " + out["E"])}
+
+
+def _penalty_tex(p):
+    t = ""
+    if p.l2:
+        t += rf" + \frac{{{fmt(p.l2)}}}{{2}} \sum_{{l}} \lVert \mathbf{{W}}_l \rVert^2"
+    if p.l1:
+        t += rf" + {fmt(p.l1)} \sum_{{l}} \lVert \mathbf{{W}}_l \rVert_1"
+    return t
+
+
+def _figure(p, n, d):
+    """(drawing, detailed): units and weighted edges when small, blocks otherwise."""
+    sizes = p.sizes
+    L = p.L
+    items = []
+    if max(sizes) <= DRAW_UNITS:
+        dx, dy = (4.6 if L <= 3 else 3.6), 1.3
+        for l, s in enumerate(sizes):
+            for i in range(s):
+                y = (s - 1) / 2 * dy - i * dy
+                label = n.unit("x_unit", 0, i + 1) if l == 0 else n.unit("act_unit", l, i + 1)
+                style = "inp" if l == 0 else ("outp" if l == L else "hid")
+                items.append(Node(f"u{l}_{i}", l * dx, y, Math(label), style))
+                if l > 0 and p.biases is not None:
+                    items.append(Tag(f"u{l}_{i}", (Math("b=" + fmt(p.biases[l - 1][i], d)),)))
+        for l in range(1, L + 1):
+            W = p.weights[l - 1]
+            rows, cols = W.shape
+            for i in range(rows):
+                for j in range(cols):
+                    # the labels of the edges into unit i stand in one column of their
+                    # own, so no two labels meet
+                    pos = 0.2 + 0.55 * i / (rows - 1) if rows > 1 else 0.5
+                    items.append(Edge(f"u{l - 1}_{j}", f"u{l}_{i}", Math(fmt(W[i, j], d)), pos))
+        for l in range(L + 1):
+            top = (sizes[l] - 1) / 2 * dy + (1.05 if p.biases is not None else 0.8)
+            what = "input" if l == 0 else _act_name(p.activations[l - 1]).split(" (")[0]
+            items.append(Caption(l * dx, top, (f"layer {l}: {what}",)))
+        return Drawing(items), True
+    dx = 3.2
+    for l, s in enumerate(sizes):
+        h = 1.0 + 3.0 * math.log10(s) / math.log10(max(sizes))
+        what = "input" if l == 0 else _act_name(p.activations[l - 1]).split(" (")[0]
+        items.append(Box(f"B{l}", l * dx, 0, [(f"layer {l}",), (f"{s} units",), (what,)], h))
+        if l > 0:
+            items.append(Arrow(f"B{l - 1}", f"B{l}", Math(n.W(l)), Math(rf"{sizes[l]} \times {sizes[l - 1]}")))
+    return Drawing(items), False
+
+
+def _chain(lhs, rel, formula, pieces, result, result_w, formula_w=3.0):
+    """Align rows ``lhs rel formula = pieces = result`` as one Math, broken where too
+    wide. ``pieces`` is a list of (operator, Matrix, width); a line break never
+    separates an operator from its matrix."""
+    lines = []
+    cur = [f"{lhs} &{rel} {formula}" if formula else f"{lhs} &{rel}"]
+    w = 1.5 + (formula_w if formula else 0)
+
+    def ends(s):
+        return isinstance(cur[-1], str) and cur[-1].endswith(s)
+
+    if pieces:
+        total = sum(pw + 0.5 for _, _, pw in pieces)
+        if formula and w + total > LINE_WIDTH:
+            lines.append(cur)
+            cur, w = ["&="], 1.0
+        elif formula:
+            cur.append(" =")
+        for op, t, pw in pieces:
+            if w + pw > LINE_WIDTH and not ends("=") and not ends(r"\quad"):
+                lines.append(cur)
+                cur, w = [r"&\quad"], 1.5
+            cur += [f" {op} ", t] if op else [" ", t]
+            w += pw + 0.5
+    if result is not None:
+        if (pieces or formula) and w + result_w > LINE_WIDTH:
+            lines.append(cur)
+            cur = ["&= ", result]
+        else:
+            cur += [" = ", result] if (pieces or formula) else [" ", result]
+    lines.append(cur)
+    out = Math()
+    for i, line in enumerate(lines):
+        out = Math(out, *line) if i == 0 else Math(out, " \\\\\n", *line)
+    return out
+
+
+def noise_scales(p, u, acts, W_scale, b_scale, exact=False):
+    """The sizes of the terms behind every number of update ``u`` (see the module
+    docstring): carried forward through the layers, back through the deltas, and on to
+    the new parameters. ``W_scale``/``b_scale`` are those of the parameters before it;
+    the result holds those after it under "W_new"/"b_new". An exact trace has no
+    rounding noise: every scale is 0, so :func:`chop` changes nothing."""
+    L = p.L
+    x = u.input
+    r = reduction_factor(p, x.shape[1])
+    layers = u.layers
+    a_scale, z_scale, fprime, d_scale = {0: np.abs(x)}, {}, {}, {}
+    for l in range(1, L + 1):
+        s = layers[l - 1]
+        zs = W_scale[l - 1] @ a_scale[l - 1] + (0 if s.b is None else b_scale[l - 1][:, None])
+        z_scale[l] = zs
+        if acts[l - 1].elementwise:
+            fprime[l] = s.fprime
+            # f(0) = 0 for these: a inherits the rounding noise of z (to first order)
+            a_scale[l] = np.abs(fprime[l]) * zs + (0 if acts[l - 1].zero_at_0 else np.abs(s.a))
+        else:
+            a_scale[l] = np.abs(s.a)
+    d_scale[L] = np.abs(layers[L - 1].delta)
+    for l in range(L - 1, 0, -1):
+        d_scale[l] = (W_scale[l].T @ d_scale[l + 1]) * np.abs(fprime[l])
+    gW, gb, W_new, b_new = [], [], [], []
+    for l in range(1, L + 1):
+        s = layers[l - 1]
+        g = r * (d_scale[l] @ a_scale[l - 1].T) + p.l2 * W_scale[l - 1] + p.l1
+        gW.append(g)
+        W_new.append(W_scale[l - 1] + p.learning_rate * g)
+        if s.b is None:
+            gb.append(None)
+            b_new.append(None)
+        else:
+            gb.append(r * d_scale[l].sum(axis=1))
+            b_new.append(b_scale[l - 1] + (p.learning_rate * gb[-1] if p.train_biases else 0))
+    out = {"z": z_scale, "a": a_scale, "delta": d_scale, "gW": gW, "gb": gb,
+           "W": W_scale, "b": b_scale, "W_new": W_new, "b_new": b_new}
+    if exact:
+        out = {k: ({i: 0 * v for i, v in m.items()} if isinstance(m, dict)
+                   else [None if v is None else 0 * v for v in m]) for k, m in out.items()}
+    return out
+
+
+def _forward(n, d, acts, W, b, a, z, index=None):
+    """Align rows of a forward pass, layer by layer: z = W a + b with the numbers, then
+    a = f(z). ``W``, ``b`` (None without biases), ``z`` map layers 1..L to the matrices
+    shown, ``a`` maps 0..L (``a[0]`` is the input)."""
+    def mw(m):
+        return Matrix(m, d), width(m, d)
+
+    lines = []
+    for l in range(1, len(acts) + 1):
+        bias = f" + {n.b(l)}" if b[l] is not None else ""
+        pieces = [("", *mw(W[l])), ("", *mw(a[l - 1]))]
+        if b[l] is not None:
+            pieces.append(("+", *mw(b[l])))
+        lines.append(_chain(n.pre(l), "=", rf"{n.W(l)}\, {n.act(l - 1)}{bias}", pieces, *mw(z[l])))
+        lines.append(_chain(n.act(l), "=", rf"{acts[l - 1].tex}\big({n.pre(l)}\big)", [],
+                            *mw(a[l]), 2.0))
+    return lines
+
+
+def _update(p, n, d, u, acts, out_d, scales):
+    """The blocks of one update: forward, loss, backward, gradients, new parameters
+    (numbers chopped by the noise rule of the module)."""
+    L = p.L
+    i = u.index
+    x = u.input
+    ns = x.shape[1]
+    r = reduction_factor(p, ns)
+    layers = [None] + list(u.layers)
+
+    def mw(a):
+        return Matrix(a, d), width(a, d)
+
+    sc = scales
+    z_scale, a_scale, d_scale = sc["z"], sc["a"], sc["delta"]
+    fprime = {l: layers[l].fprime for l in range(1, L + 1)}
+    W_show = {l: chop(layers[l].W, sc["W"][l - 1]) for l in range(1, L + 1)}
+    b_show = {l: None if layers[l].b is None else chop(layers[l].b, sc["b"][l - 1]) for l in range(1, L + 1)}
+    a_show = {0: x}
+    for l in range(1, L + 1):
+        a_show[l] = chop(layers[l].a, a_scale[l])
+    delta_show = {l: chop(layers[l].delta, d_scale[l]) for l in range(1, L + 1)}
+
+    forward = _forward(n, d, acts, W_show, b_show, a_show,
+                       {l: chop(layers[l].z, z_scale[l]) for l in range(1, L + 1)})
+    forward = [Row(m, (i, l, q)) for m, (l, q) in zip(forward, [(l, q) for l in range(1, L + 1) for q in "za"])]
+
+    # ---- loss
+    terms = u.loss_terms if np.isfinite(u.loss_terms).all() else None
+    loss_rows = []
+    for k in range(ns):
+        tex = rf"{n.loss}" + (f"_{{{u.samples[k] + 1}}}" if ns > 1 else "") + " = "
+        if (terms is not None and 1 < terms.shape[0] <= 8
+                and np.isclose(terms[:, k].sum(), u.sample_losses[k], rtol=1e-9, atol=1e-300)):
+            tex += " + ".join(("(" + fmt(t, d) + ")") if t < 0 else fmt(t, d) for t in terms[:, k]) + " = "
+        loss_rows.append(Display(Math(tex + fmt(u.sample_losses[k], d))))
+    if len(loss_rows) > 12:
+        loss_rows = loss_rows[:10] + [Para((Math(r"\vdots"),))] + loss_rows[-1:]
+    total = None
+    if ns > 1 or u.penalty:
+        what = ((r"\text{mean}" if p.reduction == "mean" else r"\text{sum}") + r"\text{ of the sample losses}"
+                if ns > 1 else n.loss)
+        penalty = rf" + \text{{penalty }} {fmt(u.penalty, d)}" if u.penalty else ""
+        total = Display(Math(rf"{n.loss}_{{\text{{update}}}} = {what}{penalty} = {fmt(u.loss, d)}"),
+                        key=(i, None, "loss"))
+    else:
+        loss_rows[0].key = (i, None, "loss")
+
+    # ---- backward
+    backward = []
+    yv = u.target
+    kind = out_d["delta_kind"]
+    outL = layers[L]
+    dt, dw = mw(delta_show[L])
+    plain_delta = out_d["delta"] == "YH - YT" and (kind != "softmax_sum" or bool(
+        np.allclose(yv.sum(axis=0), 1.0, rtol=0, atol=1e-12)))
+    if plain_delta:
+        backward.append(_chain(n.delta(L), "=", rf"{n.yhat} - {n.y}",
+                               [("", *mw(outL.a)), ("-", *mw(yv))], dt, dw, 1.5))
+    elif kind == "elementwise" and np.allclose(u.dE_dyhat * fprime[L], outL.delta, rtol=1e-9, atol=1e-300):
+        backward.append(_chain(
+            n.delta(L), "=", rf"\frac{{\partial {n.loss}}}{{\partial {n.yhat}}} {n.had} "
+            rf"f_L'\big({n.pre('L')}\big)", [("", *mw(u.dE_dyhat)), (n.had, *mw(fprime[L]))], dt, dw))
+    else:
+        backward.append(_chain(n.delta(L), "=", None, [], dt, dw))
+    for l in range(L - 1, 0, -1):
+        backward.append(_chain(
+            n.delta(l), "=", rf"\big({n.W(l + 1)}^{{\top}} {n.delta(l + 1)}\big) {n.had} f'\big({n.pre(l)}\big)",
+            [("", *mw(W_show[l + 1].T)), ("", *mw(delta_show[l + 1])), (n.had, *mw(fprime[l]))],
+            *mw(delta_show[l]), 4.0))
+    backward = [Row(m, (i, l, "delta")) for m, l in zip(backward, range(L, 0, -1))]
+
+    # ---- gradients and new parameters
+    grads, news = [], []
+    R = fmt(r, d) + r" \cdot" if r != 1 else ""
+    for l in range(1, L + 1):
+        s = layers[l]
+        prev = a_show[l - 1]
+        gW = chop(s.grad_W, sc["gW"][l - 1])
+        reg_f, reg_p = "", []
+        if p.l2:
+            reg_f += rf" + {fmt(p.l2, d)}\, {n.W(l)}"
+            reg_p.append((rf"+ {fmt(p.l2, d)} \cdot", *mw(W_show[l])))
+        if p.l1:
+            reg_f += rf" + {fmt(p.l1, d)} \operatorname{{sign}}({n.W(l)})"
+            reg_p.append((rf"+ {fmt(p.l1, d)} \cdot", *mw(np.sign(s.W))))
+        R_f = r"\tfrac{1}{n}\, " if r != 1 else ""
+        grads.append(Row(_chain(n.grad(n.W(l)), "=", rf"{R_f}{n.delta(l)} \big({n.act(l - 1)}\big)^{{\top}}{reg_f}",
+                                [(R, *mw(delta_show[l])), ("", *mw(prev.T))] + reg_p, *mw(gW), 3.5),
+                         (i, l, "grad_W")))
+        gb = None
+        if s.grad_b is not None:
+            gb = chop(s.grad_b, sc["gb"][l - 1])
+            formula = rf"{R_f}{n.delta(l)}\, \mathbf{{1}}" if ns > 1 else n.delta(l)
+            grads.append(Row(_chain(n.grad(n.b(l)), "=", formula, [], *mw(gb), 2.0), (i, l, "grad_b")))
+        W_new = chop(s.W_new, sc["W_new"][l - 1])
+        eta = fmt(p.learning_rate, d) + r" \cdot"
+        news.append(Row(_chain(n.W(l), r"\leftarrow", "", [("", *mw(W_show[l])), ("- " + eta, *mw(gW))],
+                               *mw(W_new), 0.0), (i, l, "W_new")))
+        if s.b_new is not None:
+            if p.train_biases:
+                b_new = chop(s.b_new, sc["b_new"][l - 1])
+                news.append(Row(_chain(n.b(l), r"\leftarrow", "", [("", *mw(b_show[l])), ("- " + eta, *mw(gb))],
+                                       *mw(b_new), 0.0), (i, l, "b_new")))
+            else:
+                news.append(Row(_chain(n.b(l), "=", None, [], *mw(b_show[l])) + r" \quad\text{(fixed)}",
+                                (i, l, "b_new")))
+    samples = ", ".join(str(k + 1) for k in u.samples[:20]) + (", …" if len(u.samples) > 20 else "")
+    body = []
+    if ns > 1:
+        body.append(Para(("The " + str(ns) + " samples are the columns of the input and target matrices:",)))
+    body += [Display(Math(n.x, " = ", Matrix(x, d), r", \qquad ", n.y, " = ", Matrix(yv, d))),
+             Para((Styled("bold", ("Forward pass.",)),)), Align(forward)]
+    if ns > 1 and p.biases is not None:
+        body.append(Para(("(The bias vector is added to every column.)",)))
+    body += [Break(), Para((Styled("bold", ("Loss.",)),)), *loss_rows, *([total] if total else []),
+             Break(), Para((Styled("bold", ("Backward pass.",)),)), Align(backward),
+             Break(), Para((Styled("bold", ("Gradients.",)),)), Align(grads),
+             Break(), Para(text(Styled("bold", ("New parameters",)), f", with ${n.eta} = {fmt(p.learning_rate, d)}$.")),
+             Align(news)]
+    note = (f"(sample{'s' if ns > 1 else ''} {samples})",)
+    return [Heading((f"Update {u.index}",), level=2, note=note), Group("small", body)]
+
+
+def _loss_table(trace, d):
+    """(rows, step) of the loss per update: every update, or every step-th when many."""
+    n = len(trace.updates)
+    step = max(1, math.ceil(n / MAX_TABLE_ROWS))
+    idx = list(range(0, n, step))
+    if idx[-1] != n - 1:
+        idx.append(n - 1)
+    return [{"index": trace.updates[i].index, "loss": fmt(trace.updates[i].loss, d)} for i in idx], step
