@@ -15,55 +15,6 @@ import click
 
 from .errors import InputError
 
-PROBLEM_SUFFIXES = (".yaml", ".yml")
-
-
-def problem_files(paths):
-    """The problem files named by ``paths``: files as given, folders' *.yaml in name order."""
-    out = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            try:
-                found = sorted(f for f in p.iterdir() if f.suffix in PROBLEM_SUFFIXES and f.is_file())
-            except OSError as e:
-                raise InputError(p, "", f"cannot read the folder ({e.strerror or e})") from None
-            if not found:
-                raise InputError(p, "", "the folder holds no problem files (*.yaml)")
-            out.extend(found)
-        else:
-            out.append(p)
-    return out
-
-
-def load_problem(path, as_graph=False):
-    """("layered", Problem) or ("graph", GraphProblem) for any problem file.
-
-    The graph module is imported only for graph problems (or ``as_graph``), so the
-    layered path stays as light as NumPy and YAML.
-    """
-    from . import spec
-    data = spec.read_yaml(path)
-    if not as_graph and "graph" not in data:
-        return "layered", spec.parse(data, path)
-    from . import graph
-    return graph.load_data(data, path, as_graph)
-
-
-def check_problem(path):
-    """Everything ``trace`` (and so ``solve``) refuses in a problem file, without writing
-    anything: the problem is read, checked and traced (a trace whose numbers overflow is
-    refused only once computed). Returns the line ``check`` prints; InputError if bad.
-    """
-    kind, p = load_problem(path)
-    if kind == "graph":
-        from . import graph
-        # graph problems: read and checked; what graph.solve refuses later is not yet
-        # checked here (graph.py will give the one call to add)
-        return f"{path}: ok ({graph.summary(p)})"
-    from . import trace as tr
-    tr.trace(p)
-    return f"{path}: ok ({'-'.join(map(str, p.sizes))}, {p.loss}, {p.update})"
-
 
 def run_each(paths, action, quiet=False, jobs=1):
     """Run ``action(file)`` on every problem file; report errors and progress, return exit code.
@@ -71,6 +22,8 @@ def run_each(paths, action, quiet=False, jobs=1):
     With ``jobs`` > 1 the files are worked on in that many threads (the work is mostly
     pdflatex, a separate process); progress lines come in the order files finish.
     """
+    from .spec import problem_files
+
     try:
         files = problem_files(paths)
     except InputError as e:
@@ -131,7 +84,9 @@ def check(paths, quiet):
     printed), writing nothing. Exits 0 if every file is valid, 2 (with one message
     per bad file) otherwise.
     """
-    sys.exit(run_each(paths, check_problem, quiet))
+    from .spec import check_problem
+
+    sys.exit(run_each(paths, lambda f: f"{f}: ok ({check_problem(f)})", quiet))
 
 
 @main.command()
@@ -148,9 +103,10 @@ def trace(paths, out_dir, indent, as_graph):
     trace is written to FOLDER/<name>.json (folders of problems need -o).
     """
     from . import trace as tr
+    from .spec import read_problem
 
     def dump(f):
-        kind, p = load_problem(f, as_graph)
+        kind, p = read_problem(f, as_graph)
         if kind == "graph":
             from . import graph
             return json.dumps(graph.to_json(graph.solve(p)), indent=indent)
@@ -173,10 +129,10 @@ def trace(paths, out_dir, indent, as_graph):
         click.echo(text)
         sys.exit(0)
 
-    from .files import write_atomic
+    from .files import output_path, write_atomic
 
     def action(f):
-        target = Path(out_dir) / f"{Path(f).stem}.json"
+        target = output_path(out_dir, f, ".json")
         text = dump(f)
         write_atomic(target, text.encode())
         return f"{f} -> {target}"
@@ -236,38 +192,32 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
     Takes problem files or folders of them. A LaTeX error exits with code 2 and the
     first error line of the log; no partial PDF is left in the output folder.
     """
-    import re
-
     from . import compile as cp
-    from .files import write_atomic
-
-    preamble_file = Path(__file__).resolve().parent.parent / "templates" / "preamble.tex"
+    from . import spec
+    from .files import output_path, write_atomic
 
     def action(f):
-        # start pdflatex on the (static) preamble first: it loads its packages while
-        # Python imports NumPy, traces and renders (see solver.compile.Pending)
+        data = spec.read_yaml(f)
         pending = None
-        try:
-            text = Path(f).read_text(encoding="utf-8", errors="replace")
-            if not tex_only and not as_graph and not re.search(r"^graph\s*:", text, re.M):
-                pending = cp.start(preamble_file.read_text(encoding="utf-8"))
-        except OSError:
-            pass  # spec.load reports unreadable files
+        if spec.problem_kind(data, as_graph) == "layered" and not tex_only:
+            # start pdflatex on the (static) preamble first: it loads its packages while
+            # Python traces and renders (see solver.compile.Pending)
+            from .render import PREAMBLE_FILE
+            pending = cp.start(PREAMBLE_FILE.read_text(encoding="utf-8"))
         try:
             from . import trace as tr, derive, render
 
-            kind, problem = load_problem(f, as_graph)
+            kind, problem = spec.parse_problem(data, f, as_graph)
             if kind == "graph":
                 from . import graph, graph_render
                 tex = graph_render.render(graph.solve(problem))
             else:
                 tex = render.render(tr.trace(problem), derive.derive_problem(problem))
-            out = Path(out_dir)
-            tex_path = out / f"{Path(f).stem}.tex"
+            tex_path = output_path(out_dir, f, ".tex")
             if tex_only:
                 write_atomic(tex_path, tex.encode("utf-8"))
                 return f"{f} -> {tex_path}"
-            pdf_path = out / f"{Path(f).stem}.pdf"
+            pdf_path = output_path(out_dir, f, ".pdf")
             if pending is not None:
                 pending, p = None, pending
                 p.finish(tex, pdf_path, source_name=f)

@@ -1,9 +1,10 @@
 """Files: the one place that writes them and knows where the cache lives.
 
-Every file the tool writes (the .tex, the .pdf, the trace JSON, cached derivations and
-the precompiled preamble) goes through :func:`write_atomic` or :func:`place`, so a
+Every file the tool writes (the .tex, the .pdf, the trace JSON, cached derivations, the
+precompiled preamble and the files pdflatex reads in its temporary folder) goes through :func:`write_atomic` or :func:`place`, so a
 target is either complete or absent, never half-written. :func:`cache_dir` is the
-cache folder shared by solver.derive, solver.render and solver.compile.
+cache folder shared by solver.derive, solver.render and solver.compile, and
+:func:`output_path` names a problem's output files.
 """
 
 import os
@@ -22,6 +23,15 @@ def cache_dir():
         return Path(os.environ["BACKPROP_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "backprop-solver"
+
+
+def output_path(folder, source, suffix):
+    """Where the output of problem file ``source`` goes: FOLDER/<its name><suffix>.
+
+    >>> output_path("out", "problems/q1.yaml", ".tex").as_posix()
+    'out/q1.tex'
+    """
+    return Path(folder) / f"{Path(source).stem}{suffix}"
 
 
 def _part(target):

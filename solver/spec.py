@@ -323,6 +323,90 @@ def load(path):
     return parse(read_yaml(path), path)
 
 
+# ---------------------------------------------------------------- any problem file
+
+#: what a problem file's name ends in (folders are searched for these)
+PROBLEM_SUFFIXES = (".yaml", ".yml")
+
+
+def problem_files(paths):
+    """The problem files named by ``paths``: files as given, folders' *.yaml in name order."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            try:
+                found = sorted(f for f in p.iterdir() if f.suffix in PROBLEM_SUFFIXES and f.is_file())
+            except OSError as e:
+                raise InputError(p, "", f"cannot read the folder ({e.strerror or e})") from None
+            if not found:
+                raise InputError(p, "", "the folder holds no problem files (*.yaml)")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def problem_kind(data, as_graph=False):
+    """Which engine solves a problem mapping (as :func:`read_yaml` gives it): "graph" for
+    a graph problem (a top-level ``graph`` key) or with ``as_graph``, else "layered".
+
+    The one place that tells the kinds apart: every command asks it (through
+    :func:`read_problem`, or directly, as ``solve`` and ``verify`` do before parsing).
+
+    >>> problem_kind({"graph": {}}), problem_kind({"network": {}}), problem_kind({"network": {}}, True)
+    ('graph', 'layered', 'graph')
+    """
+    return "graph" if as_graph or (isinstance(data, dict) and "graph" in data) else "layered"
+
+
+def parse_problem(data, path, as_graph=False):
+    """("layered", Problem) or ("graph", GraphProblem) for a mapping read from ``path``,
+    the kind as :func:`problem_kind` says.
+
+    With ``as_graph`` a layered problem comes back as a graph problem (its first update
+    written as equations). The graph package is imported only for graph problems, so the
+    layered path stays as light as NumPy and YAML (no SymPy).
+    """
+    if problem_kind(data, as_graph) == "layered":
+        return "layered", parse(data, path)
+    from . import graph
+    return graph.load_data(data, path, as_graph)
+
+
+def read_problem(path, as_graph=False):
+    """("layered", Problem) or ("graph", GraphProblem) for any problem file.
+
+    >>> read_problem("problems/seed001_q1_sigmoid_sgd.yaml")[0]
+    'layered'
+    """
+    return parse_problem(read_yaml(path), path, as_graph)
+
+
+def summary(p):
+    """One line about a checked layered problem, for ``backprop check``.
+
+    >>> summary(load("problems/seed001_q1_sigmoid_sgd.yaml"))
+    '5-3-2, squared_error, sgd'
+    """
+    return f"{'-'.join(map(str, p.sizes))}, {p.loss}, {p.update}"
+
+
+def check_problem(path):
+    """Everything ``trace`` (and so ``solve``) refuses in a problem file, without writing
+    anything: the problem is read, checked and, if layered, traced (a trace whose numbers
+    overflow is refused only once computed; a graph problem's numbers are worked out by
+    its parse, see solver.graph.validate). Returns a line about the problem
+    (:func:`summary`); InputError if it is bad.
+    """
+    kind, p = read_problem(path)
+    if kind == "graph":
+        from . import graph
+        return graph.summary(p)
+    from . import trace
+    trace.trace(p)
+    return summary(p)
+
+
 def clip_text(v, limit=SHOWN):
     """Text from the file (a key, a name, a number) for a message: at most ``limit``
     characters, cut with '...'; a whole number of more digits than that is described.

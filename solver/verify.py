@@ -40,7 +40,6 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-import yaml
 
 from .errors import InputError
 from .functions import make_activation, make_loss, output_delta, output_loss
@@ -609,7 +608,7 @@ def verify(problem_path, claims_path):
     from . import spec, trace as tr
 
     data = spec.read_yaml(problem_path)
-    if "graph" in data:
+    if spec.problem_kind(data) == "graph":
         raise InputError(problem_path, "graph", "verify checks layered-network problems "
                                                 "(network: ...) only; graph problems are not supported")
     problem = spec.parse(data, problem_path)
