@@ -716,15 +716,15 @@ MAX_SHOWN = 64
 
 
 def _cell(text, value, digits):
-    """A claimed number as LaTeX: as written, unless written with an exponent."""
-    from .render import fmt
+    """A claimed number as TeX math: as written, unless written with an exponent."""
+    from .document import fmt
 
     return text if re.fullmatch(r"[-+]?[0-9]*\.?[0-9]*", text) and text not in ("", "-", "+") \
         else fmt(value, digits)
 
 
 def claimed_tex(r, digits=6):
-    r"""The claimed value of result ``r`` as a LaTeX matrix, entries that differ coloured.
+    r"""The claimed value of result ``r`` as TeX math, entries that differ coloured.
 
     >>> r = Result(Key(1, 2, "z"), "z", "wrong", [[0.2], [0.1]], np.array([[0.2], [0.3]]),
     ...            np.array([["0.2"], ["0.1"]], dtype=object), differ=[[1, 0]])
@@ -771,74 +771,66 @@ def _note(r, digits):
     return rf"\textcolor{{{colour}}}{{\text{{{what}:}}}}\ {claimed_tex(r, digits)}"
 
 
-def annotate(results, has_b, L, digits=6):
-    """A hook for solver.render.render: puts each claim beside the correct value it claims.
+def _doc_key(k):
+    """A Key as the document's rows name their quantities (solver.document.layered)."""
+    return (None, None, k.quantity, k.prediction) if k.prediction is not None else (k.update, k.layer, k.quantity)
+
+
+def annotate(doc, results, digits=6):
+    """Put each claim beside the correct value it claims, in the document ``doc``.
 
     The document shows each of z, a, delta, the gradients and the new parameters as an
-    align line that ends with its value; the claim goes on the next line (a tick where
+    aligned row that ends with its value; the claim goes on the next line (a tick where
     it is right). The loss and the predictions get it on the same line. A claim the
     document does not show (W, b, the input, updates beyond display.full_updates) is
     listed in the closing section only.
     """
-    by = {r.key: r for r in results}
+    from .document.model import Align, Display, MathTable, walk
 
-    def note(r, inline):
-        if r.status == "ok":
-            return _note(r, digits)
-        return (r"\quad " if inline else "\\\\\n" + r"&\phantom{=}\ ") + _note(r, digits)
-
-    def lines(u, part, keys):
-        """Annotate the align lines u[part], one per key, in the document's order."""
-        shown = u.get(part)
-        if not isinstance(shown, list) or len(shown) != len(keys):
-            return
-        for j, k in enumerate(keys):
-            if k in by and isinstance(shown[j], str):
-                shown[j] += note(by[k], False)
-
-    def hook(ctx):
-        for u in ctx.get("updates", []):
-            i = u.get("index")
-            lines(u, "forward", [Key(i, l, q) for l in range(1, L + 1) for q in ("z", "a")])
-            lines(u, "backward", [Key(i, l, "delta") for l in range(L, 0, -1)])
-            lines(u, "grads", [Key(i, l, q) for l in range(1, L + 1)
-                               for q in (("grad_W", "grad_b") if has_b else ("grad_W",))])
-            lines(u, "news", [Key(i, l, q) for l in range(1, L + 1)
-                              for q in (("W_new", "b_new") if has_b else ("W_new",))])
-            loss, k = u.get("loss"), Key(i, None, "loss")
-            if isinstance(loss, dict) and k in by:
-                if loss.get("ns") == 1 and not loss.get("penalty") and loss.get("rows"):
-                    loss["rows"][0]["value"] += note(by[k], True)   # the one line shown
-                elif "total" in loss:
-                    loss["total"] += note(by[k], True)
-        for j, q in enumerate(ctx.get("predictions", []), start=1):
-            k = Key(None, None, "output", j)
-            if k in by and "yhat" in q:
-                q["yhat"] += note(by[k], True)
-            r = by.get(Key(None, None, "class", j))
-            if r is not None and "cls" in q:
-                q["cls"] = f"{q['cls']}" + (_note(r, digits) if r.status == "ok" else
-                                            rf"\ \textcolor{{{COLOURS[r.status]}}}{{(\text{{claimed }}{r.claimed})}}")
-    return hook
+    by = {_doc_key(r.key): r for r in results}
+    for b in walk(doc.blocks):
+        if isinstance(b, Align):
+            for row in b.rows:
+                r = by.get(row.key)
+                if r is not None:
+                    row.math += _note(r, digits) if r.status == "ok" else (
+                        "\\\\\n" + r"&\phantom{=}\ " + _note(r, digits))
+        elif isinstance(b, Display) and b.key in by:
+            r = by[b.key]
+            b.math += _note(r, digits) if r.status == "ok" else r"\quad " + _note(r, digits)
+        elif isinstance(b, MathTable) and b.keys:
+            for row, keys in zip(b.rows, b.keys):
+                for col, key in keys.items():
+                    r = by.get(key)
+                    if r is None:
+                        continue
+                    if key[2] == "class":
+                        row[col] += (_note(r, digits) if r.status == "ok" else
+                                     rf"\ \textcolor{{{COLOURS[r.status]}}}{{(\text{{claimed }}{r.claimed})}}")
+                    else:
+                        row[col] += _note(r, digits) if r.status == "ok" else r"\quad " + _note(r, digits)
 
 
 def closing_section(results, tolerance, claims_name):
-    """LaTeX of the document's last section: the summary and every claim that is not ok."""
-    from .render import escape
+    """The document's last section: the summary and every claim that is not ok."""
+    from .document.model import Break, Code, Heading, Items, Math, Para, Styled
+
+    def coloured(status, words):
+        return Styled("colour:" + COLOURS[status], words)
 
     s = summary(results)
-    legend = (rf"\textcolor{{{COLOURS['wrong']}}}{{wrong}}, "
-              rf"\textcolor{{{COLOURS['carried_forward']}}}{{carried forward}} (wrong only because an "
-              rf"earlier claimed number was), \textcolor{{{COLOURS['ok']}}}{{\checkmark}} right")
-    lines = [r"\section*{The claims checked}",
-             rf"The numbers of \texttt{{{escape(claims_name)}}} (tolerance: {escape(str(tolerance))}) "
-             rf"are shown beside the correct ones: {legend}.",
-             "",
-             rf"{s['total']} claimed quantities: {s['ok']} ok, {s['wrong']} wrong, "
-             rf"{s['carried_forward']} carried forward, {s['wrong_shape']} wrong shape."]
+    blocks = [Heading(("The claims checked",)),
+              Para(("The numbers of ", Code(claims_name), f" (tolerance: {tolerance}) are shown beside the "
+                    "correct ones: ", coloured("wrong", ("wrong",)), ", ",
+                    coloured("carried_forward", ("carried forward",)),
+                    " (wrong only because an earlier claimed number was), ",
+                    coloured("ok", (Math(r"\checkmark"),)), " right.")),
+              Break(),
+              Para((f"{s['total']} claimed quantities: {s['ok']} ok, {s['wrong']} wrong, "
+                    f"{s['carried_forward']} carried forward, {s['wrong_shape']} wrong shape.",))]
     bad = [r for r in results if r.status != "ok"]
     if bad:
-        lines.append(r"\begin{itemize}")
+        items = []
         for r in bad:
             label = {"wrong": "wrong", "carried_forward": "carried forward",
                      "wrong_shape": "wrong shape"}[r.status]
@@ -853,16 +845,19 @@ def closing_section(results, tolerance, claims_name):
                 detail = f": claimed {_at(r.claimed_texts, [])}, correct {_fmt(_at(r.expected, []), 6)}"
             else:
                 detail = f": {len(r.differ)} of {np.size(r.expected)} entries differ"
-            lines.append(rf"\item \textcolor{{{COLOURS[r.status]}}}{{{label}}}: {escape(name(r.key) + detail)} "
-                         rf"(\texttt{{{escape(r.path)}}})")
-        lines.append(r"\end{itemize}")
-    return "\n".join(lines) + "\n"
+            items.append((coloured(r.status, (label,)), ": " + name(r.key) + detail + " (",
+                          Code(r.path), ")"))
+        blocks.append(Items(items))
+    return blocks
 
 
 def document(problem, t, tolerance, results, claims_name):
     """The worked solution as LaTeX, with the claims beside the correct numbers."""
-    from . import derive, render
+    from . import derive
+    from .document import latex
+    from .document.layered import build
 
-    tex = render.render(t, derive.derive_problem(problem), annotate=annotate(results, problem.biases is not None, problem.L, problem.digits))
-    end = tex.rindex(r"\end{document}")
-    return tex[:end] + closing_section(results, tolerance, claims_name) + tex[end:]
+    doc = build(t, derive.derive_problem(problem))
+    annotate(doc, results, problem.digits)
+    doc.add(*closing_section(results, tolerance, claims_name))
+    return latex.write(doc)

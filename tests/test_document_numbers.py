@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import PROBLEMS
-from solver import derive, render, spec, trace
+from solver import derive, document, spec, trace
+from solver.document import latex, layered
+from solver.document.model import Matrix
 
 SHAPES = [
     ([3, 5, 4, 2], ["tanh", "relu", "sigmoid"], "squared_error"),
@@ -50,27 +52,27 @@ def problem(sizes, acts, loss, update, notation, digits, seed=3):
 def test_every_number_shown_is_the_traces(sizes, acts, loss, update, notation, digits):
     p = problem(sizes, acts, loss, update, notation, digits)
     t = trace.trace(p)
-    tex = render.render(t, derive.derive_problem(p))
+    tex = document.layered_tex(t, derive.derive_problem(p))
     shown = t.updates[:p.full_updates]
     assert shown, "the problem should show at least one update in full"
     for u in shown:
         for s in u.layers:
             for q in ("W", "b", "z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
-                m = render.matrix(getattr(s, q), digits)
+                m = latex.matrix(Matrix(getattr(s, q), digits))
                 assert m in tex, f"update {u.index}, layer {s.layer}: {q} is not shown as {m}"
     for W, b in zip(t.weights, t.biases):
-        assert render.matrix(W, digits) in tex and render.matrix(b, digits) in tex
+        assert latex.matrix(Matrix(W, digits)) in tex and latex.matrix(Matrix(b, digits)) in tex
     for k, pr in enumerate(t.predictions):
         for y in pr.output:
-            assert render.fmt(y, digits) in tex
-        if k < render.PREDICTION_PASSES:  # the query point's forward pass is written out
+            assert document.fmt(y, digits) in tex
+        if k < layered.PREDICTION_PASSES:  # the query point's forward pass is written out
             for z, a in zip(pr.z, pr.a):
-                assert render.matrix(z, digits) in tex and render.matrix(a, digits) in tex
+                assert latex.matrix(Matrix(z, digits)) in tex and latex.matrix(Matrix(a, digits)) in tex
 
 
 def test_seed001_q1b_query_forward_pass_is_shown():
     """Seed 001 (b) works the query point's forward pass; so does the document."""
     p = spec.load(PROBLEMS / "seed001_q1_sigmoid_sgd.yaml")
-    tex = render.render(trace.trace(p), derive.derive_problem(p))
+    tex = document.layered_tex(trace.trace(p), derive.derive_problem(p))
     for numbers in (["0.198989"] * 3, ["0.549584"] * 3, ["0.382101", "-0.0913066"], ["0.59438", "0.477189"]):
-        assert render.matrix(np.array(numbers, dtype=float), 6) in tex
+        assert latex.matrix(Matrix(np.array(numbers, dtype=float), 6)) in tex
