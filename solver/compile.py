@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import InputError
-from .files import cache_dir, place
+from .files import cache_dir, place, write_atomic
 
 PDFLATEX = ("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape")
 MAX_PASSES = 3
@@ -50,7 +50,7 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
     if shutil.which(PDFLATEX[0]) is None:
         raise InputError(source_name, "", "pdflatex is not installed (run scripts/setup.sh)")
     with tempfile.TemporaryDirectory(prefix="backprop-") as tmp:
-        (Path(tmp) / "doc.tex").write_text(tex, encoding="utf-8")
+        write_atomic(Path(tmp) / "doc.tex", tex.encode("utf-8"))
         env = _tex_env(tmp)
         for _ in range(MAX_PASSES):
             try:
@@ -88,7 +88,7 @@ def build_format(preamble, fmt_path, timeout=120):
     """Dump ``preamble`` (packages loaded) into the format file ``fmt_path``; True if done."""
     fmt_path = Path(fmt_path)
     with tempfile.TemporaryDirectory(prefix="backprop-fmt-") as tmp:
-        (Path(tmp) / "pre.tex").write_text(preamble + "\n\\dump\n", encoding="utf-8")
+        write_atomic(Path(tmp) / "pre.tex", (preamble + "\n\\dump\n").encode("utf-8"))
         env = _tex_env(tmp)
         try:
             run = subprocess.run([PDFLATEX[0], "-ini", *PDFLATEX[1:], "-jobname=pre", "&pdflatex", "pre.tex"],
@@ -134,7 +134,7 @@ class Pending:
             cmd = [PDFLATEX[0], f"-fmt={self.fmt.with_suffix('')}", "-interaction=scrollmode",
                    *PDFLATEX[2:], "-jobname=doc"]
         else:
-            (d / "pre.tex").write_text(preamble, encoding="utf-8")
+            write_atomic(d / "pre.tex", preamble.encode("utf-8"))
             cmd = [PDFLATEX[0], "-interaction=scrollmode", *PDFLATEX[2:], "-jobname=doc", r"\input{pre}"]
         try:
             self.proc = subprocess.Popen(cmd, cwd=d, env=env, stdin=subprocess.PIPE,
@@ -163,7 +163,7 @@ class Pending:
             return compile_pdf(tex, pdf_path, source_name, self.timeout)
         d = Path(self.tmp.name)
         try:
-            (d / "body.tex").write_text(tex[len(self.preamble):], encoding="utf-8")
+            write_atomic(d / "body.tex", tex[len(self.preamble):].encode("utf-8"))
             try:
                 self.proc.stdin.write(b"\\nonstopmode\\input{body}\n")
                 self.proc.stdin.close()
