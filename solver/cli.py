@@ -160,12 +160,8 @@ def verify(problem, claims, as_json, show_all, pdf_path):
         p, t, tolerance, results = vf.verify(problem, claims)
         if pdf_path:
             from . import compile as cp
-            from .files import write_atomic
-            tex = vf.document(p, t, tolerance, results, Path(claims).name)
-            if pdf_path.endswith(".tex"):
-                write_atomic(pdf_path, tex.encode("utf-8"))
-            else:
-                cp.compile_pdf(tex, pdf_path, source_name=problem)
+            cp.write_document(vf.document(p, t, tolerance, results, Path(claims).name), pdf_path,
+                              source_name=problem)
     except InputError as e:
         click.echo(str(e), err=True)
         sys.exit(2)
@@ -202,17 +198,17 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
         if spec.problem_kind(data, as_graph) == "layered" and not tex_only:
             # start pdflatex on the (static) preamble first: it loads its packages while
             # Python traces and renders (see solver.compile.Pending)
-            from .render import PREAMBLE_FILE
+            from .document import PREAMBLE_FILE
             pending = cp.start(PREAMBLE_FILE.read_text(encoding="utf-8"))
         try:
-            from . import trace as tr, derive, render
+            from . import trace as tr, derive, document
 
             kind, problem = spec.parse_problem(data, f, as_graph)
             if kind == "graph":
                 from . import graph, graph_render
                 tex = graph_render.render(graph.solve(problem))
             else:
-                tex = render.render(tr.trace(problem), derive.derive_problem(problem))
+                tex = document.layered_tex(tr.trace(problem), derive.derive_problem(problem))
             tex_path = output_path(out_dir, f, ".tex")
             if tex_only:
                 write_atomic(tex_path, tex.encode("utf-8"))

@@ -68,6 +68,15 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
     return pdf_path
 
 
+def write_document(tex, path, source_name="document"):
+    """Write LaTeX source ``tex`` to ``path`` as it is if the name ends in .tex, else
+    compiled into a PDF (:func:`compile_pdf`); the same guarantees either way."""
+    if str(path).endswith(".tex"):
+        write_atomic(path, tex.encode("utf-8"))
+        return Path(path)
+    return compile_pdf(tex, path, source_name)
+
+
 def _format_path(preamble):
     """Where the precompiled format of ``preamble`` is cached (it may not exist yet).
 
