@@ -1,6 +1,8 @@
 """The trace: its JSON contract, update order, defaults and the problem-file features."""
 
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,9 +12,13 @@ from solver import spec, trace
 
 
 def parse(text_or_dict, file="p.yaml"):
-    import yaml
-    data = yaml.safe_load(text_or_dict) if isinstance(text_or_dict, str) else text_or_dict
-    return spec.parse(data, file)
+    """spec.parse on a mapping, or on YAML text read as every problem file is (spec.read_yaml)."""
+    if isinstance(text_or_dict, str):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / file
+            path.write_text(text_or_dict, encoding="utf-8")
+            text_or_dict = spec.read_yaml(path)
+    return spec.parse(text_or_dict, file)
 
 
 BASE = {
