@@ -2,7 +2,9 @@
 
 Each activation and each loss is one class holding everything about it: its value, its
 stable derivative (and the form a hand calculation uses), its SymPy form for the
-derivations (``sympy``), its LaTeX name, and its flags. Every other module asks these
+derivations (``sympy``, from ``formula``), its LaTeX name, its form in the graph
+language (``graph``, ``graph_text``; solver.graph makes its SymPy function, derivative
+and exact numbers from ``formula``), and its flags. Every other module asks these
 classes (``ACTIVATIONS``, ``LOSSES``); nothing else keeps a table of them.
 
 Vectors of one sample are columns, so ``z`` and ``a`` have shape (units, samples);
@@ -75,12 +77,57 @@ def log_softmax(z):
 class Option:
     """An activation's or a loss's one option, ``option`` = (name, default), written
     {name: {option: value}} (leaky_relu's slope, elu's alpha, huber's delta); its value
-    is ``param`` (None for those without an option)."""
+    is ``param`` (None for those without an option).
+
+    Also what the activations and losses share about the graph language (solver.graph,
+    docs/graph-problems.md), where a function is written f(z) or, with its option,
+    f(z, option):
+
+    * ``graph = "function"``: a function of the graph language of its own. Its SymPy
+      function, its derivative (a function named ``fprime_name``, typeset by
+      ``fprime_tex``, or f' in f's own value, :meth:`fprime_of_output`), its exact value
+      at a rational argument and its numbers are all made from :meth:`formula` (and
+      :meth:`stable_formula`); it is typeset ``tex`` (subscripted by the option).
+    * ``graph = "written"``: written in the language's other functions, as
+      :meth:`graph_text` says (swish(z) is z*sigmoid(z)).
+    * ``graph = None``: not a function of the graph language.
+    """
 
     option = None
+    #: the option must be a number greater than 0 (elu's alpha, huber's delta; leaky_relu's
+    #: slope may be any number)
+    option_positive = False
+    name = ""
+    #: how the name is written in formulas
+    tex = ""
+    graph = None
+    #: the SymPy name of f' (what a graph trace's formulas print) when f' is a function
+    #: of its own, and its LaTeX, with %(z)s the argument and %(p)s the option
+    fprime_name = None
+    fprime_tex = None
 
     def __init__(self, param=None):
         self.param = None if self.option is None else float(self.option[1] if param is None else param)
+
+    def formula(self, sp, Z, P):
+        """f(Z) in SymPy, with the option P (a SymPy number or symbol; None without one)."""
+        raise NotImplementedError
+
+    def stable_formula(self, sp, Z, P):
+        """f(Z) as exact numbers are computed from it (solver.graph): :meth:`formula`, or
+        a form of it without overflow for large |Z| (sigmoid)."""
+        return self.formula(sp, Z, P)
+
+    def fprime_of_output(self, sp, A):
+        """f' written in f's own value A (sigma' = A (1 - A)), or None."""
+        return None
+
+    def graph_text(self, z):
+        """f(z) as a graph expression (with this option's value): ``relu(z1)``,
+        ``leaky_relu(z1, 0.2)``, ``log(1 + exp(z1))``."""
+        if self.graph != "function":
+            raise NotImplementedError(f"{self.name} has no graph form")
+        return f"{self.name}({z})" if self.option is None else f"{self.name}({z}, {self.param!r})"
 
 
 class Activation(Option):
@@ -89,9 +136,6 @@ class Activation(Option):
     ``backward(z, a, g)`` turns dE/da into dE/dz = g * f'(z).
     """
 
-    name = ""
-    #: how the name is written in formulas
-    tex = ""
     elementwise = True
     #: f(z) approaches its bounds as e^-|z| (sigmoid, tanh, softmax): exact mode keeps
     #: enough digits to hold 1 - f(z) (see solver.trace)
@@ -127,6 +171,11 @@ class Activation(Option):
         (derive checks that it equals the derivative); None to let SymPy write it."""
         return None
 
+    def graph_layer(self, zs):
+        """The graph expressions of a layer's outputs from its pre-activations ``zs``
+        (solver.graph.from_layered): each unit's own, but for softmax."""
+        return [self.graph_text(z) for z in zs]
+
     def __repr__(self):
         return self.name
 
@@ -138,6 +187,7 @@ class Sigmoid(Activation):
     tex = r"\sigma"
     saturates = True
     output_form = True
+    graph = "function"
 
     def forward(self, z):
         return sigmoid(z)
@@ -148,8 +198,18 @@ class Sigmoid(Activation):
     def derivative_by_hand(self, z, a):
         return a * (1 - a)
 
+    def formula(self, sp, Z, P):
+        return 1 / (1 + sp.exp(-Z))
+
+    def stable_formula(self, sp, Z, P):
+        # as sigmoid() above: e^-|z| only, never e^z of a large z
+        return sp.Piecewise((1 / (1 + sp.exp(-Z)), Z >= 0), (sp.exp(Z) / (1 + sp.exp(Z)), True))
+
+    def fprime_of_output(self, sp, A):
+        return A * (1 - A)
+
     def sympy(self, sp, Z, S, sigma):
-        return 1 / (1 + sp.exp(-Z)), (sigma(Z), sp.log(S / (1 - S)))
+        return self.formula(sp, Z, None), (sigma(Z), sp.log(S / (1 - S)))
 
 
 class Tanh(Activation):
@@ -160,6 +220,7 @@ class Tanh(Activation):
     saturates = True
     zero_at_0 = True
     output_form = True
+    graph = "written"  # the graph language's own tanh
 
     def forward(self, z):
         return np.tanh(z)
@@ -170,8 +231,17 @@ class Tanh(Activation):
     def derivative_by_hand(self, z, a):
         return 1 - a * a
 
+    def formula(self, sp, Z, P):
+        return sp.tanh(Z)
+
+    def fprime_of_output(self, sp, A):
+        return 1 - A ** 2
+
+    def graph_text(self, z):
+        return f"tanh({z})"
+
     def sympy(self, sp, Z, S, sigma):
-        return sp.tanh(Z), (sp.tanh(Z), sp.atanh(S))
+        return self.formula(sp, Z, None), (sp.tanh(Z), sp.atanh(S))
 
 
 class ReLU(Activation):
@@ -180,6 +250,9 @@ class ReLU(Activation):
     name = "relu"
     tex = r"\operatorname{ReLU}"
     zero_at_0 = True
+    graph = "function"
+    fprime_name = "step"
+    fprime_tex = r"\mathbb{1}[%(z)s > 0]"
 
     def forward(self, z):
         return positive_part(z)
@@ -187,8 +260,11 @@ class ReLU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, 0.0)
 
+    def formula(self, sp, Z, P):
+        return sp.Piecewise((Z, Z > 0), (0, True))
+
     def sympy(self, sp, Z, S, sigma):
-        return sp.Piecewise((Z, Z > 0), (0, True)), (None, None)
+        return self.formula(sp, Z, None), (None, None)
 
 
 class LeakyReLU(Activation):
@@ -198,6 +274,9 @@ class LeakyReLU(Activation):
     tex = r"\operatorname{LReLU}"
     zero_at_0 = True
     option = ("slope", 0.01)
+    graph = "function"
+    fprime_name = "leaky_step"
+    fprime_tex = r"\left(\mathbb{1}[%(z)s > 0] + %(p)s\,\mathbb{1}[%(z)s \leq 0]\right)"
 
     @property
     def slope(self):
@@ -209,8 +288,11 @@ class LeakyReLU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.slope)
 
+    def formula(self, sp, Z, P):
+        return sp.Piecewise((Z, Z > 0), (P * Z, True))
+
     def sympy(self, sp, Z, S, sigma):
-        return sp.Piecewise((Z, Z > 0), (sp.Float(self.slope, 15) * Z, True)), (None, None)
+        return self.formula(sp, Z, sp.Float(self.slope, 15)), (None, None)
 
 
 class Linear(Activation):
@@ -219,6 +301,7 @@ class Linear(Activation):
     name = "linear"
     tex = r"\operatorname{id}"
     zero_at_0 = True
+    graph = "written"
 
     def forward(self, z):
         return z.copy()
@@ -226,8 +309,14 @@ class Linear(Activation):
     def derivative(self, z, a):
         return np.ones(z.shape)
 
+    def formula(self, sp, Z, P):
+        return Z
+
+    def graph_text(self, z):
+        return z
+
     def sympy(self, sp, Z, S, sigma):
-        return Z, (None, None)
+        return self.formula(sp, Z, None), (None, None)
 
 
 class Softplus(Activation):
@@ -235,6 +324,7 @@ class Softplus(Activation):
 
     name = "softplus"
     tex = r"\operatorname{softplus}"
+    graph = "written"
 
     def forward(self, z):
         return softplus(z)
@@ -242,8 +332,14 @@ class Softplus(Activation):
     def derivative(self, z, a):
         return sigmoid(z)
 
+    def formula(self, sp, Z, P):
+        return sp.log(1 + sp.exp(Z))
+
+    def graph_text(self, z):
+        return f"log(1 + exp({z}))"
+
     def sympy(self, sp, Z, S, sigma):
-        return sp.log(1 + sp.exp(Z)), (sigma(Z), sp.log(S / (1 - S)))
+        return self.formula(sp, Z, None), (sigma(Z), sp.log(S / (1 - S)))
 
 
 def _decimal(sp, x):
@@ -259,6 +355,10 @@ class ELU(Activation):
     tex = r"\operatorname{ELU}"
     zero_at_0 = True
     option = ("alpha", 1.0)
+    option_positive = True
+    graph = "function"
+    fprime_name = "elu_step"
+    fprime_tex = r"\left(\mathbb{1}[%(z)s > 0] + %(p)s\,e^{%(z)s}\,\mathbb{1}[%(z)s \leq 0]\right)"
 
     def forward(self, z):
         # e^z of min(z, 0) only: no overflow where z > 0
@@ -267,8 +367,11 @@ class ELU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.param * np.exp(negative_part(z)))
 
+    def formula(self, sp, Z, P):
+        return sp.Piecewise((Z, Z > 0), (P * (sp.exp(Z) - 1), True))
+
     def sympy(self, sp, Z, S, sigma):
-        return sp.Piecewise((Z, Z > 0), (_decimal(sp, self.param) * (sp.exp(Z) - 1), True)), (None, None)
+        return self.formula(sp, Z, _decimal(sp, self.param)), (None, None)
 
 
 class Swish(Activation):
@@ -278,6 +381,7 @@ class Swish(Activation):
     name = "swish"
     tex = r"\operatorname{swish}"
     zero_at_0 = True
+    graph = "written"
 
     def forward(self, z):
         return z * sigmoid(z)
@@ -285,8 +389,14 @@ class Swish(Activation):
     def derivative(self, z, a):
         return sigmoid(z) * (1 + z * sigmoid(-z))
 
+    def formula(self, sp, Z, P):
+        return Z / (1 + sp.exp(-Z))
+
+    def graph_text(self, z):
+        return f"{z}*sigmoid({z})"
+
     def sympy(self, sp, Z, S, sigma):
-        return Z / (1 + sp.exp(-Z)), (None, None)
+        return self.formula(sp, Z, None), (None, None)
 
     def sympy_fprime(self, sp, Z, sigma):
         return sigma(Z) * (1 + Z * (1 - sigma(Z)))
@@ -314,6 +424,9 @@ class Softmax(Activation):
     def backward(self, z, a, g):
         return a * (g - (a * g).sum(axis=0, keepdims=True))
 
+    def graph_layer(self, zs):
+        return [f"exp({z})/(" + " + ".join(f"exp({m})" for m in zs) + ")" for z in zs]
+
 
 ACTIVATIONS = {c.name: c for c in (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Linear, Softplus, Swish, Softmax)}
 
@@ -335,8 +448,6 @@ class Loss(Option):
     (sample); ``grad`` gives dE/dyhat.
     """
 
-    name = ""
-
     def terms(self, yhat, y):
         raise NotImplementedError
 
@@ -350,6 +461,14 @@ class Loss(Option):
         """The SymPy term of output unit i (the loss sums it over i), for solver.derive:
         YH = yhat_i, YT = y_i, C the number of output units."""
         raise NotImplementedError
+
+    def graph_term(self, a, t):
+        """The term of one output a with target t as a graph expression."""
+        raise NotImplementedError
+
+    def graph_loss(self, pairs):
+        """E as a graph expression of the outputs and targets [(a, t)] (solver.graph.from_layered)."""
+        return " + ".join(self.graph_term(a, t) for a, t in pairs)
 
 
 class SquaredError(Loss):
@@ -366,6 +485,9 @@ class SquaredError(Loss):
     def sympy(self, sp, YH, YT, C):
         return (YH - YT) ** 2 / 2
 
+    def graph_term(self, a, t):
+        return f"(1/2)*({a} - {t})**2"
+
 
 class SumSquaredError(Loss):
     """E = sum_i (yhat_i - y_i)^2;  dE/dyhat = 2 (yhat - y)."""
@@ -381,6 +503,9 @@ class SumSquaredError(Loss):
     def sympy(self, sp, YH, YT, C):
         return (YH - YT) ** 2
 
+    def graph_term(self, a, t):
+        return f"({a} - {t})**2"
+
 
 class MeanSquaredError(Loss):
     """E = 1/C sum_i (yhat_i - y_i)^2 over C output units;  dE/dyhat = 2 (yhat - y) / C."""
@@ -395,6 +520,9 @@ class MeanSquaredError(Loss):
 
     def sympy(self, sp, YH, YT, C):
         return (YH - YT) ** 2 / C
+
+    def graph_loss(self, pairs):
+        return "(" + " + ".join(f"({a} - {t})**2" for a, t in pairs) + f")/{len(pairs)}"
 
 
 class BinaryCrossEntropy(Loss):
@@ -412,6 +540,9 @@ class BinaryCrossEntropy(Loss):
     def sympy(self, sp, YH, YT, C):
         return -(YT * sp.log(YH) + (1 - YT) * sp.log(1 - YH))
 
+    def graph_term(self, a, t):
+        return f"-({t}*log({a}) + (1 - {t})*log(1 - {a}))"
+
 
 class CrossEntropy(Loss):
     """E = -sum_i y_i ln yhat_i;  dE/dyhat = -y / yhat."""
@@ -426,6 +557,9 @@ class CrossEntropy(Loss):
 
     def sympy(self, sp, YH, YT, C):
         return -YT * sp.log(YH)
+
+    def graph_term(self, a, t):
+        return f"-{t}*log({a})"
 
 
 class LogCosh(Loss):
@@ -444,13 +578,22 @@ class LogCosh(Loss):
     def sympy(self, sp, YH, YT, C):
         return sp.log(sp.cosh(YH - YT))
 
+    def graph_term(self, a, t):
+        return f"log(cosh({a} - {t}))"
+
 
 class Huber(Loss):
     """E = sum_i h(yhat_i - y_i) with h(d) = d^2 / 2 for |d| <= delta and
     delta (|d| - delta / 2) beyond;  dE/dyhat = d clipped to [-delta, delta]."""
 
     name = "huber"
+    tex = r"\operatorname{huber}"
     option = ("delta", 1.0)
+    option_positive = True
+    #: huber(d, delta) of the graph language: h of one difference d = yhat - y
+    graph = "function"
+    fprime_name = "huber_step"
+    fprime_tex = r"\operatorname{clip}_{%(p)s}\left(%(z)s\right)"
 
     def terms(self, yhat, y):
         d = yhat - y
@@ -461,9 +604,15 @@ class Huber(Loss):
         d = yhat - y
         return np.where(d > self.param, 0 * d + self.param, np.where(d < -self.param, 0 * d - self.param, d))
 
-    def sympy(self, sp, YH, YT, C):
-        D, k = YH - YT, _decimal(sp, self.param)
+    def formula(self, sp, D, k):
+        """h(D) for one difference D = yhat - y, with delta k."""
         return sp.Piecewise((D ** 2 / 2, sp.Abs(D) <= k), (k * (D - k / 2), D > k), (-k * (D + k / 2), True))
+
+    def sympy(self, sp, YH, YT, C):
+        return self.formula(sp, YH - YT, _decimal(sp, self.param))
+
+    def graph_term(self, a, t):
+        return f"huber({a} - {t}, {self.param!r})"
 
 
 #: every loss with its option's default (see make_loss for another value)
