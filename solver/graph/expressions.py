@@ -1,0 +1,299 @@
+"""Reading graph expressions: text in, SymPy out, checked before SymPy computes anything.
+
+:class:`ExpressionParser` holds the names, vectors and sums of one graph; :class:`Parser`
+is its recursive-descent reader of one text. The functions it calls are the language's
+(see :mod:`solver.graph.language`): the math functions, max(0, z), Sum, and every
+registry function with a graph form, called through :func:`registry_call`.
+"""
+
+import functools
+import math
+import re
+from fractions import Fraction
+
+from .exact import Calculator, NumberError
+from .language import (MAX_DEPTH, MAX_EXPONENT, NUMBER, TOKEN, function_names, registry_functions,
+                       written_option)
+from .symbolic import call, construct, functions, plug
+
+
+class ExpressionParser:
+    """Parse expression texts into SymPy for one graph: the names, vectors and sums it knows.
+
+    The text is read by a small recursive-descent parser of its own (Python's operator
+    precedence, ``^`` as ``**``), never by Python's ``eval``: so names are only names
+    (``def``, ``True`` or ``Add`` as a quantity's name are harmless), numbers are the
+    exact decimals written, and the size of powers and the depth of nesting are checked
+    before SymPy computes anything.
+    """
+
+    def __init__(self, vectors, scalars):
+        fs = functions()
+        sp = fs["sp"]
+        self.sp = sp
+        self.vectors = {n: (sp.Integer(s) if isinstance(s, int) else sp.Symbol(s, integer=True, positive=True))
+                        for n, s in vectors.items()}
+        self.bases = {n: sp.IndexedBase(n, real=True) for n in vectors}
+        self.scalars = {n: sp.Symbol(n, real=True) for n in scalars}
+        one = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "sqrt": sp.sqrt, "tanh": sp.tanh,
+               "cosh": sp.cosh, "sinh": sp.sinh, "sin": sp.sin, "cos": sp.cos, "Abs": fs["Abs"],
+               "abs": fs["Abs"]}
+        self.functions = set(function_names())
+        self.one = one
+
+    def add_scalar(self, name):
+        """Make the scalar ``name`` (a new definition) known to the expressions after it."""
+        self.scalars[name] = self.sp.Symbol(name, real=True)
+
+    def parse(self, text, known):
+        """The SymPy expression of ``text``, using only names in ``known``; ValueError if not."""
+        sp = self.sp
+        stripped = NUMBER.sub("0", text)
+        if not re.fullmatch(r"[A-Za-z0-9_+\-*/^()\[\], \t]*", stripped):
+            bad = re.sub(r"[A-Za-z0-9_+\-*/^()\[\], \t]", "", stripped)[:1]
+            raise ValueError(f"the character {bad!r} is not allowed in an expression")
+        tokens, pos = [], 0
+        while pos < len(text):
+            m = TOKEN.match(text, pos)
+            if not m:  # a character allowed above in a place no token starts (a lone '.')
+                raise ValueError(f"the character {text[pos]!r} is not allowed in an expression")
+            if m.lastgroup != "space":
+                tokens.append((m.lastgroup, m.group()))
+            pos = m.end()
+        if not tokens:
+            raise ValueError("expected an expression, got nothing")
+        if ("op", "//") in tokens:
+            raise ValueError("// (integer division) is not an operation of the expressions; write / for division")
+        e = Parser(self, tokens, known).run()
+        if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise ValueError("the expression is not finite")
+        if e.has(sp.I) or any(b.is_Number and b.is_negative and not x.is_integer
+                              for b, x in (q.args for q in e.atoms(sp.Pow))):
+            raise ValueError("the expression is not a real number (a root or logarithm of a negative number)")
+        for q in e.atoms(sp.Pow):
+            if q.exp.is_Number and abs(q.exp) > MAX_EXPONENT:
+                raise ValueError(f"an exponent in the expression is larger than {MAX_EXPONENT}")
+        free = {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
+        loose = {s.name for s in free} - set(known) - {str(v) for v in self.vectors.values()}
+        loose -= {s.name for ix in e.atoms(sp.Indexed) for s in ix.free_symbols}
+        if loose:
+            raise ValueError(f"the index {sorted(loose)[0]} is used outside a Sum")
+        return e
+
+
+class Parser:
+    """expr := term (+|- term)*;  term := factor (*|/ factor)*;  factor := (+|-) factor | power;
+    power := atom [(**|^) factor];  atom := number | name | name[index] | f(args) | (expr)."""
+
+    def __init__(self, ex, tokens, known):
+        self.ex, self.sp, self.tokens, self.known, self.i, self.depth = ex, ex.sp, tokens, known, 0, 0
+
+    def run(self):
+        e = self.expr()
+        if self.i < len(self.tokens):
+            kind, text = self.tokens[self.i]
+            if text == ",":
+                raise ValueError("expected a plain expression (no tuples, comparisons or equations)")
+            if text in (")", "]"):
+                raise ValueError(f"cannot read the expression (an unmatched {text!r})")
+            raise ValueError(f"cannot read the expression (expected an operator before {text!r})")
+        return e
+
+    def peek(self):
+        return self.tokens[self.i][1] if self.i < len(self.tokens) else None
+
+    def take(self, text=None):
+        if self.i >= len(self.tokens):
+            raise ValueError("cannot read the expression (it ends too early: a parenthesis "
+                             "is not closed or an operand is missing)")
+        tok = self.tokens[self.i]
+        if text is not None and tok[1] != text:
+            if tok[1] == "," and text == ")":
+                raise ValueError("expected a plain expression (no tuples, comparisons or equations)")
+            raise ValueError(f"cannot read the expression (expected {text!r}, got {tok[1]!r})")
+        self.i += 1
+        return tok
+
+    def deeper(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ValueError(f"the expression is nested more than {MAX_DEPTH} levels deep")
+
+    def expr(self):
+        self.deeper()
+        terms = [self.term()]
+        while self.peek() in ("+", "-"):
+            op = self.take()[1]
+            r = self.term()
+            terms.append(r if op == "+" else construct(self.sp.Mul, -1, r))
+        self.depth -= 1
+        return terms[0] if len(terms) == 1 else construct(self.sp.Add, *terms)  # one Add: linear
+
+    def term(self):
+        factors = [self.factor()]
+        while self.peek() in ("*", "/"):
+            op = self.take()[1]
+            r = self.factor()
+            factors.append(r if op == "*" else construct(self.sp.Pow, r, -1))
+        return factors[0] if len(factors) == 1 else construct(self.sp.Mul, *factors)
+
+    def factor(self):
+        if self.peek() in ("+", "-"):
+            op = self.take()[1]
+            self.deeper()
+            e = self.factor()
+            self.depth -= 1
+            return construct(self.sp.Mul, -1, e) if op == "-" else e
+        return self.power()
+
+    def power(self):
+        base = self.atom()
+        if self.peek() in ("**", "^"):
+            self.take()
+            self.deeper()
+            x = self.factor()
+            self.depth -= 1
+            return power(base, x)
+        return base
+
+    def atom(self):
+        sp = self.sp
+        kind, text = self.take()
+        if kind == "num":
+            return literal(sp, text)
+        if text == "(":
+            e = self.expr()
+            self.take(")")
+            return e
+        if kind != "name":
+            raise ValueError(f"cannot read the expression (unexpected {text!r})")
+        ex = self.ex
+        if text in ex.functions:
+            if self.peek() != "(":
+                raise ValueError(f"the function {text} must be called, as {text}(...)")
+            return self.call(text)
+        if text in ex.bases and text in self.known:
+            if self.peek() != "[":
+                raise ValueError(f"{text} is a vector: write a component, as {text}[j]")
+            self.take("[")
+            index = self.index()
+            self.take("]")
+            return ex.bases[text][index]
+        if text in self.known and text in ex.scalars:
+            return ex.scalars[text]
+        raise ValueError(f"unknown name {text}")
+
+    def index(self):
+        kind, text = self.take()
+        if kind == "name" and len(text) == 1 and text not in self.known and text not in self.ex.scalars:
+            return self.sp.Symbol(text, integer=True)
+        if kind == "num" and text.isdigit() and 1 <= int(text) <= 10 ** 6:
+            return self.sp.Integer(int(text))
+        raise ValueError(f"an index is a letter (not a name of the problem) or a whole number, got {text!r}")
+
+    def call(self, name):
+        sp, ex = self.sp, self.ex
+        self.take("(")
+        self.deeper()
+        if name == "Sum":
+            body = self.expr()
+            self.take(",")
+            kind, j = self.take()
+            if kind != "name" or len(j) != 1 or j in self.known or j in ex.scalars:
+                raise ValueError("Sum(expression, j) takes an index letter j")
+            self.take(")")
+            self.depth -= 1
+            index = sp.Symbol(j, integer=True)
+            sizes = {ex.vectors[b.base.name] for b in body.atoms(sp.Indexed) if index in b.indices}
+            if len(sizes) != 1:
+                raise ValueError(f"the index {j} of a Sum must index vectors of one length")
+            return sp.Sum(body, (index, 1, sizes.pop()))
+        args = [self.expr()]
+        while self.peek() == ",":
+            self.take(",")
+            args.append(self.expr())
+        self.take(")")
+        self.depth -= 1
+        if name in ("max", "Max"):
+            if len(args) == 2 and 0 in args:
+                return call(functions()["relu"], args[1] if args[0] == 0 else args[0])
+            raise ValueError("max takes 0 and one expression: max(0, z) is relu(z)")
+        if name in ex.one:
+            if len(args) != 1:
+                raise ValueError(f"{name} takes one argument, got {len(args)}")
+            return call(ex.one[name], args[0])
+        return registry_call(name, args)
+
+
+def registry_call(name, args):
+    """The registry function ``name`` (solver.functions) at the parsed ``args``: its
+    argument and, for one with an option, the option (a number; its default if left out)."""
+    sp = functions()["sp"]
+    entry = registry_functions()[name]
+    if entry.option is None:
+        if len(args) != 1:
+            raise ValueError(f"{name} takes one argument, got {len(args)}")
+        option = None
+    else:
+        option, default = entry.option[0], written_option(entry)
+        if len(args) not in (1, 2) or (len(args) == 2 and not args[1].is_Rational):
+            raise ValueError(f"{name} takes an expression and a number, its {option}: "
+                             f"{name}(z, {default})")
+        if len(args) == 2 and entry.option_positive and args[1] <= 0:
+            raise ValueError(f"the {option} of {name} is a number greater than 0")
+        option = args[1] if len(args) == 2 else literal(sp, default)
+    if entry.graph == "function":
+        return call(functions()[name], args[0], *([] if option is None else [option]))
+    form, z = written(name, option)
+    return plug(form, {z: args[0]}, {})
+
+
+@functools.lru_cache(maxsize=256)
+def written(name, option):
+    """(the expression, its argument z) of a registry function written in the language's
+    other functions (``graph_text``: swish(z) is z*sigmoid(z)), at its option's value."""
+    entry = registry_functions()[name]
+    made = type(entry)(None if option is None else float(option))
+    if option is not None and Fraction(repr(made.param)) != Fraction(int(option.p), int(option.q)):
+        raise ValueError(f"the {entry.option[0]} of {name} is not a decimal of at most 17 digits")
+    parser = ExpressionParser({}, ["z"])
+    z = functions()["sp"].Dummy("z", real=True)  # (a quantity may be called z too)
+    return parser.parse(made.graph_text("z"), {"z"}).xreplace({parser.scalars["z"]: z}), z
+
+
+def literal(sp, text):
+    """A number as written: '0.1' -> 1/10, '1e-3' -> 1/1000 (refused beyond 10^300)."""
+    if len(text) > 100:
+        raise ValueError("a number in the expression has more than 100 characters")
+    mantissa, _, exponent = text.lower().partition("e")
+    if exponent and abs(int(exponent)) > 400:
+        raise ValueError("a number in the expression is beyond 10^300")
+    v = Fraction(text)
+    if v and not Fraction(1, 10 ** 300) <= abs(v) <= 10 ** 300:
+        raise ValueError("a number in the expression is beyond 10^300")
+    return sp.Rational(v.numerator, v.denominator)
+
+
+def power(base, x):
+    """base ** x, refusing a power of numbers beyond 10^300 and exponents beyond 1000 first."""
+    sp = functions()["sp"]
+    if not x.free_symbols:
+        xv = estimate(x)
+        if not base.free_symbols:
+            bv = estimate(base)
+            if bv != 0 and abs(xv) * abs(math.log10(abs(bv))) > 300:
+                raise ValueError("a power of numbers in the expression is too large (beyond 10^300)")
+        if abs(xv) > MAX_EXPONENT:
+            raise ValueError(f"an exponent in the expression is larger than {MAX_EXPONENT}")
+    return construct(sp.Pow, base, x)
+
+
+def estimate(e):
+    """A float near the value of a constant expression (bounded work; ValueError if none)."""
+    try:
+        v = Calculator(20).ev(e, {})
+    except NumberError as err:
+        raise ValueError(f"a number in the expression is not finite ({err})") from None
+    except KeyError:
+        raise ValueError("a number in the expression cannot be computed") from None
+    return float(v)
