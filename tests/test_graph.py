@@ -278,3 +278,117 @@ def test_trace_as_graph_agrees_with_the_layered_trace():
 def test_batch_of_several_samples_is_refused_as_graph():
     code, out, err = run_cli("trace", "--as-graph", PROBLEMS / "seed001_q2b_tanh_batch.yaml")
     assert code == 2 and ": update: " in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- the registry (issue 10)
+
+from solver import functions as F  # noqa: E402
+
+#: points on both sides of every kink, and on it (z = 0; for huber |d| = delta at 1)
+POINTS = (-2.5, -1.0, -0.25, 0.0, 0.375, 1.0, 3.0)
+
+
+def graph_forms():
+    """(name, option value or None, text of its call on x) for every activation and loss
+    of the registry with a graph form: with the option left out and with another value."""
+    out = []
+    for entry in [c() for c in F.ACTIVATIONS.values()] + list(F.LOSSES.values()):
+        if entry.graph is None:
+            continue
+        out.append((entry.name, None, f"{entry.name}(x)"))
+        if entry.option is not None:
+            out.append((entry.name, 0.5, f"{entry.name}(x, 0.5)"))
+    return out
+
+
+def test_every_registry_function_with_a_graph_form_is_in_the_graph_language():
+    names = {e.name for e in [c() for c in F.ACTIVATIONS.values()] + list(F.LOSSES.values())
+             if e.graph is not None}
+    assert names - {"tanh"} == set(G.registry_functions())
+    assert names <= set(G.FUNCTIONS)
+    assert {"relu", "leaky_relu", "elu", "sigmoid", "huber", "softplus", "swish", "linear"} <= names
+
+
+@pytest.mark.parametrize("name, option, text", graph_forms())
+def test_graph_function_value_and_derivative_are_the_layered_engines(name, option, text):
+    """Each function of the graph language made from the registry: its value and its
+    derivative at points around (and on) its kinks are the layered engine's, computed
+    exactly in the graph and in floats there."""
+    for z in POINTS:
+        s = G.solve(G.parse({"graph": {"inputs": {"x": z}, "define": {"y": text}, "loss": "y",
+                                       "derivatives": ["x"]}}))
+        zs = np.array([[z]])
+        if name in F.ACTIVATIONS:
+            act = F.make_activation(name, option)
+            value, slope = act.forward(zs), act.derivative(zs, act.forward(zs))
+        else:  # a loss of one difference d = yhat - y: take y = 0
+            loss = F.make_loss(name, option)
+            value, slope = loss.terms(zs, 0 * zs), loss.grad(zs, 0 * zs)
+        assert s.values["y"] == pytest.approx(float(value[0, 0]), rel=1e-12, abs=1e-300), (name, z)
+        assert s.results[0].value == pytest.approx(float(slope[0, 0]), rel=1e-12, abs=1e-300), (name, z)
+
+
+class Softsign(F.Activation):
+    """z / (1 + |z|): an activation the graph package has never heard of."""
+
+    name = "softsign"
+    tex = r"\operatorname{softsign}"
+    graph = "function"
+
+    def forward(self, z):
+        return z / (1 + np.abs(z))
+
+    def derivative(self, z, a):
+        return 1 / ((1 + np.abs(z)) * (1 + np.abs(z)))
+
+    def formula(self, sp_, Z, P):
+        return Z / (1 + sp_.Abs(Z))
+
+
+class SquaredReLU(F.Activation):
+    """relu(z)^2, written in the graph language's relu."""
+
+    name = "squared_relu"
+    graph = "written"
+
+    def forward(self, z):
+        return F.positive_part(z) ** 2
+
+    def derivative(self, z, a):
+        return 2 * F.positive_part(z)
+
+    def graph_text(self, z):
+        return f"relu({z})**2"
+
+
+@pytest.fixture
+def two_new_activations(monkeypatch):
+    """The registry with two more activations, and the graph language made anew from it."""
+    def fresh():
+        G.registry_functions.cache_clear()
+        G.function_names.cache_clear()
+        G.functions.cache_clear()
+        G.written.cache_clear()
+        G.heavy.cache_clear()
+    monkeypatch.setattr(F, "ACTIVATIONS", {**F.ACTIVATIONS, "softsign": Softsign, "squared_relu": SquaredReLU})
+    import solver.graph.language as language
+    monkeypatch.setattr(language, "ACTIVATIONS", F.ACTIVATIONS)
+    fresh()
+    yield
+    monkeypatch.undo()
+    fresh()
+
+
+def test_an_activation_added_to_the_registry_is_a_graph_function(two_new_activations):
+    for z in (-2.0, 0.0, 0.5):
+        s = G.solve(G.parse({"graph": {"inputs": {"x": z}, "parameters": {"w": 1.5},
+                                       "define": {"u": "softsign(w*x)", "v": "squared_relu(w*x)"},
+                                       "loss": "u + v", "derivatives": ["w"]}}))
+        assert s.values["u"] == pytest.approx(1.5 * z / (1 + abs(1.5 * z)), rel=1e-14)
+        assert s.results[0].value == pytest.approx(z / (1 + abs(1.5 * z)) ** 2 + 2 * max(1.5 * z, 0) * z,
+                                                   rel=1e-14, abs=1e-300)
+    s = G.solve(G.parse({"graph": {"inputs": ["x"], "parameters": ["w"],
+                                   "define": {"u": "softsign(w*x)"}, "loss": "u"}}))
+    assert "softsign" in render(s)
+    with pytest.raises(Exception, match="reserved"):
+        G.parse({"graph": {"inputs": {"softsign": 1}, "define": {"y": "softsign"}}})
