@@ -384,7 +384,7 @@ def seeds():
 def generate(count, seed=9):
     """``count`` cases, the same for the same seed; case i depends only on (seed, i)."""
     bases = seeds()
-    loader = __import__("solver.spec", fromlist=["_Loader"])._Loader
+    loader = __import__("solver.spec", fromlist=["Loader"]).Loader
     parsed = {name: yaml.load(text, Loader=loader) for _, name, text, _ in bases}
     for i in range(count):
         rng = random.Random(f"{seed}:{i}")
