@@ -195,9 +195,10 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
     def action(f):
         data = spec.read_yaml(f)
         pending = None
-        if spec.problem_kind(data, as_graph) == "layered" and not tex_only:
-            # start pdflatex on the (static) preamble first: it loads its packages while
-            # Python traces and renders (see solver.compile.Pending)
+        if not tex_only:
+            # start pdflatex on the (static) house preamble first, the same for every
+            # kind of problem: it loads its packages while Python traces and renders
+            # (see solver.compile.Pending)
             from .document import PREAMBLE_FILE
             pending = cp.start(PREAMBLE_FILE.read_text(encoding="utf-8"))
         try:
@@ -205,8 +206,8 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
 
             kind, problem = spec.parse_problem(data, f, as_graph)
             if kind == "graph":
-                from . import graph, graph_render
-                tex = graph_render.render(graph.solve(problem))
+                from . import graph
+                tex = document.graph_tex(graph.solve(problem))
             else:
                 tex = document.layered_tex(tr.trace(problem), derive.derive_problem(problem))
             tex_path = output_path(out_dir, f, ".tex")

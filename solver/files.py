@@ -3,7 +3,7 @@
 Every file the tool writes (the .tex, the .pdf, the trace JSON, cached derivations, the
 precompiled preamble and the files pdflatex reads in its temporary folder) goes through :func:`write_atomic` or :func:`place`, so a
 target is either complete or absent, never half-written. :func:`cache_dir` is the
-cache folder shared by solver.derive, solver.render and solver.compile, and
+cache folder shared by solver.derive and solver.compile, and
 :func:`output_path` names a problem's output files.
 """
 

@@ -140,7 +140,7 @@ class Activation(Option):
     #: f(z) approaches its bounds as e^-|z| (sigmoid, tanh, softmax): exact mode keeps
     #: enough digits to hold 1 - f(z) (see solver.trace)
     saturates = False
-    #: f(0) = 0, so a is as small as z near 0 (the float noise rule of solver.render)
+    #: f(0) = 0, so a is as small as z near 0 (the float noise rule of solver.document.layered)
     zero_at_0 = False
     #: f' is written in terms of the unit's own output (sigma' = sigma (1 - sigma))
     output_form = False

@@ -367,10 +367,14 @@ def parse_problem(data, path, as_graph=False):
     written as equations). The graph package is imported only for graph problems, so the
     layered path stays as light as NumPy and YAML (no SymPy).
     """
-    if problem_kind(data, as_graph) == "layered":
-        return "layered", parse(data, path)
+    if problem_kind(data) == "graph":
+        from . import graph
+        return "graph", graph.parse(data, path)
+    p = parse(data, path)
+    if not as_graph:
+        return "layered", p
     from . import graph
-    return graph.load_data(data, path, as_graph)
+    return "graph", graph.from_layered_problem(p, path)
 
 
 def read_problem(path, as_graph=False):

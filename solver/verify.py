@@ -632,8 +632,8 @@ LABELS = {"ok": "ok", "wrong": "WRONG", "carried_forward": "carried forward", "w
 
 
 def _fmt(x, digits):
-    """A number of the terminal report (render.fmt's plain style), or whatever else as text."""
-    from .render import fmt
+    """A number of the terminal report (document.fmt's plain style), or whatever else as text."""
+    from .document import fmt
 
     return fmt(x, digits, tex=False) if isinstance(x, float) else str(x)
 

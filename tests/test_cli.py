@@ -47,7 +47,7 @@ def _commands(tmp_path, monkeypatch, kind_of_file):
     monkeypatch.setattr(spec, "problem_kind",
                         lambda data, as_graph=False: asked.append(1) or kind_of_file(data, as_graph))
 
-    class Pending:  # pdflatex started early, on the layered preamble
+    class Pending:  # pdflatex started early, on the house preamble
         def __init__(self, preamble):
             started.append(preamble)
 
@@ -83,7 +83,7 @@ def test_every_command_asks_the_one_kind_dispatch(tmp_path, monkeypatch):
     assert done[lay, "check"][:2] == (0, f"{LAYERED}: ok (5-3-2, squared_error, sgd)\n")
     assert done[gr, "check"][0] == 0 and "ok (graph of" in done[gr, "check"][1]
     assert '"updates"' in done[lay, "trace"][1] and '"updates"' not in done[gr, "trace"][1]
-    assert done[lay, "solve"][::2] == (0, 1) and done[gr, "solve"][::2] == (0, 0)  # pdflatex early
+    assert done[lay, "solve"][::2] == (0, 1) and done[gr, "solve"][::2] == (0, 1)  # pdflatex early
     assert "graph problems are not supported" not in done[lay, "verify"][1]
     assert done[gr, "verify"][0] == 2 and "graph problems are not supported" in done[gr, "verify"][1]
 

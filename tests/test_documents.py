@@ -16,7 +16,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from solver import cli, compile as cp, derive, render, spec, trace as tr
+from solver import cli, compile as cp, derive, document, spec, trace as tr
+from solver.document import latex, layered, notation
 from solver.errors import InputError
 from solver.functions import ACTIVATIONS, LOG_LOSSES, LOSSES, make_activation, output_delta, sigmoid
 
@@ -110,8 +111,8 @@ def test_rounding_noise_shows_as_zero(solved):
 
 def test_chop_never_hides_a_real_small_number():
     # a tiny delta from a saturated sigmoid is real: its scale is itself, not 1
-    assert render.chop(np.array([9e-14]), np.array([9e-14]))[0] == 9e-14
-    assert render.chop(np.array([1e-18]), np.array([0.1]))[0] == 0
+    assert layered.chop(np.array([9e-14]), np.array([9e-14]))[0] == 9e-14
+    assert layered.chop(np.array([1e-18]), np.array([0.1]))[0] == 0
 
 
 # ------------------------------------------------------------------------ escaping
@@ -130,7 +131,7 @@ def test_title_comes_out_as_literal_text(tmp_path, cache, title):
 
 def test_escape_leaves_no_command():
     for s in [r"\input{/etc/passwd}", r"$\x^", "%^&_#~{}\\"]:
-        e = render.escape(s)
+        e = latex.escape(s)
         # every backslash in the result starts one of our fixed commands
         assert re.sub(r"\\(textbackslash\{\}|[{}$&#%]|texttt\{\\char\d+\}|ensuremath\{[<>|]\})", "", e).count("\\") == 0
 
@@ -236,7 +237,7 @@ def test_notation_changes_symbols_never_numbers(cache, stem):
     texts = {}
     for name in spec.NOTATIONS:
         problem.notation = name
-        texts[name] = render.render(t, derive.derive_problem(problem))
+        texts[name] = document.layered_tex(t, derive.derive_problem(problem))
     numbers = {k: re.findall(r"-?\d+\.\d+", v) for k, v in texts.items()}
     assert numbers["default"] == numbers["bracket"] == numbers["netout"]
     assert r"\tilde{\mathbf{z}}" in texts["default"] and r"\mathbf{W}^{(0)}" in texts["default"]
@@ -245,7 +246,7 @@ def test_notation_changes_symbols_never_numbers(cache, stem):
 
 
 def test_every_preset_is_defined():
-    assert set(render.PRESETS) == set(spec.NOTATIONS)
+    assert set(notation.PRESETS) == set(spec.NOTATIONS)
 
 
 @needs_tex
@@ -289,7 +290,7 @@ def test_many_updates_end_in_a_loss_table(tmp_path, cache):
 def test_latex_error_exits_2_without_partial_pdf(tmp_path, cache, monkeypatch):
     f = tmp_path / "p.yaml"
     f.write_text(yaml.safe_dump(SMALL))
-    monkeypatch.setattr(render, "render", lambda t, d: "\\documentclass{article}\\begin{document}\\undefinedthing\\end{document}")
+    monkeypatch.setattr(document, "layered_tex", lambda t, d: "\\documentclass{article}\\begin{document}\\undefinedthing\\end{document}")
     out = tmp_path / "out"
     result = CliRunner().invoke(cli.main, ["solve", str(f), "-o", str(out)])
     assert result.exit_code == 2
@@ -305,7 +306,7 @@ def test_bad_problem_exits_2(tmp_path, cache):
 
 @needs_tex
 def test_early_started_latex_reports_errors_and_leaves_nothing(tmp_path, cache):
-    pre = render.PREAMBLE_FILE.read_text()
+    pre = latex.PREAMBLE_FILE.read_text()
     pdf = tmp_path / "out" / "x.pdf"
     for _ in range(2):  # without, then with the cached format
         pending = cp.start(pre)
@@ -318,7 +319,7 @@ def test_early_started_latex_reports_errors_and_leaves_nothing(tmp_path, cache):
 
 
 def test_cancelled_latex_is_stopped(cache):
-    pending = cp.start(render.PREAMBLE_FILE.read_text())
+    pending = cp.start(latex.PREAMBLE_FILE.read_text())
     proc = pending.proc
     pending.cancel()
     assert proc is None or proc.poll() is not None

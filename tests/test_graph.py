@@ -13,7 +13,7 @@ from solver import graph as G
 from solver import spec, trace as tr
 from solver.cli import main
 from solver.compile import compile_pdf
-from solver.graph_render import render
+from solver.document import graph_tex as render
 
 from conftest import GRAPH_PROBLEM, PROBLEMS, run_cli
 

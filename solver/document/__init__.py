@@ -17,4 +17,10 @@ def layered_tex(trace, derivations):
     return write(build(trace, derivations))
 
 
-__all__ = ["PREAMBLE_FILE", "escape", "fmt", "layered_tex", "write"]
+def graph_tex(solution):
+    """The LaTeX source of a solved graph problem's worked solution."""
+    from .graph import build
+    return write(build(solution))
+
+
+__all__ = ["PREAMBLE_FILE", "escape", "fmt", "graph_tex", "layered_tex", "write"]

@@ -66,7 +66,7 @@ from .numbers import DIGITS, MAX_DIGITS, Numbers, evaluate, numbers  # noqa: F40
 from .pieces import (MAX_RELUS, NotLinear, Piece, affine_expr, clip_polygon, linear_pieces,  # noqa: F401
                      polygon_area)
 from .problem import (GRAPH_KEYS, MAX_NODES, TOP_KEYS, GraphProblem, check_expression, check_name,  # noqa: F401
-                      decimal, is_graph_problem, load, load_any, load_data, parse, summary, validate)
+                      decimal, from_layered_problem, load, parse, summary, validate)
 from .solve import (MAX_CLOSED, MAX_FORMULA, MAX_PATHS, Result, Solution, Step, backward, count_paths,  # noqa: F401
                     local_derivative, paths, per_sample, solve, to_json)
 from .symbolic import (SMALL_ARG, call, construct, decimal_tex, functions, heavy, plug, small,  # noqa: F401
@@ -74,12 +74,3 @@ from .symbolic import (SMALL_ARG, call, construct, decimal_tex, functions, heavy
 
 #: every function name of the language (no quantity may take one)
 FUNCTIONS = function_names()
-
-# transitional: solver/graph_render.py still imports these
-_area = polygon_area
-_clip = clip_polygon
-_derivative = derivative
-_heavy = heavy
-_plug = plug
-_sympy = sympy_functions
-_tidy = tidy

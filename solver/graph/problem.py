@@ -3,7 +3,7 @@
 :func:`parse` checks every key and expression, and :func:`validate` works out the numbers
 and the ReLU pieces at once, so that a problem that parses is one that solves
 (``backprop check`` refuses exactly what ``trace`` and ``solve`` refuse), each refusal
-at its key. :func:`load_data` is the one dispatch between the two kinds of problems.
+at its key.
 """
 
 from dataclasses import dataclass, field
@@ -25,44 +25,21 @@ TOP_KEYS = ("title", "description", "graph", "display")
 MAX_NODES = 2000
 
 
-def is_graph_problem(data):
-    """True for a problem mapping of the graph kind (it has a top-level ``graph`` key).
+def from_layered_problem(p, path):
+    """A checked layered Problem as a graph problem: its first update written as
+    equations (``--as-graph``; see :func:`from_layered`). Which kind a file is, is
+    decided in one place, solver.spec.problem_kind.
 
-    >>> is_graph_problem({"graph": {}}), is_graph_problem({"network": {}})
-    (True, False)
+    >>> from solver import spec
+    >>> p = from_layered_problem(spec.load("problems/seed001_q1_sigmoid_sgd.yaml"), "q1.yaml")
+    >>> p.numeric, len(p.derivatives)
+    (True, 26)
     """
-    return isinstance(data, dict) and "graph" in data
-
-
-def load_any(path, as_graph=False):
-    """("graph", GraphProblem) or ("layered", Problem): any problem file, by its kind.
-
-    With ``as_graph`` a layered problem comes back as a graph problem too (its first
-    update written as equations, see :func:`from_layered`).
-
-    >>> load_any("problems/seed003_ex1_relu_boundary.yaml")[0]
-    'graph'
-    >>> kind, p = load_any("problems/seed001_q1_sigmoid_sgd.yaml", as_graph=True)
-    >>> kind, p.numeric, len(p.derivatives)
-    ('graph', True, 26)
-    """
-    from .. import spec
-    return load_data(spec.read_yaml(path), path, as_graph)
-
-
-def load_data(data, path, as_graph=False):
-    """:func:`load_any` on a mapping already read from ``path``."""
-    from .. import spec
-    if is_graph_problem(data):
-        return "graph", parse(data, path)
-    p = spec.parse(data, path)
-    if not as_graph:
-        return "layered", p
     if p.update != "sgd" and p.X.shape[1] > 1:
         raise InputError(path, "update", "the graph path solves one sample at a time; a batch "
                                          "update of several samples needs the layered path "
                                          "(leave out --as-graph)")
-    return "graph", parse(from_layered(p), path)
+    return parse(from_layered(p), path)
 
 
 def summary(p):
