@@ -235,7 +235,7 @@ def _drawing(c):
         style = {"input": "inp", "target": "inp", "loss": "outp"}.get(g.kind[n], "hid")
         nodes.append(Node(_id(n), pos[n][0], pos[n][1], Math(c.name(n)), style))
         if caption:
-            tags.append(Tag(_id(n), text(caption), side="south"))
+            tags.append(Tag(_id(n), text(caption), side="south", style="laycap"))
         for m in g.parents[n]:
             if m in pos:
                 edges.append(Edge(_id(m), _id(n), labels.get(m), 0.3))
