@@ -361,8 +361,8 @@ def _backward(c):
     adj_value = {LOSS_NAME: 1.0}
     rows = []
     for st in c.s.steps:
-        lhs = dfrac(E, c.step_var(st.node))
         var = c.step_var(st.node)
+        lhs = dfrac(E, var)
         generic = " + ".join(dfrac(E, c.name(ch)) + r"\," + dfrac(c.name(ch), var) if ch != LOSS_NAME
                              else c.tex(f) for ch, f, _ in st.terms)
         if c.p.numeric:
@@ -534,6 +534,6 @@ def _plot(c, x):
         labels.append(Label(cx * scale, cy * scale, (f"({pc.number})",)))
     step = max(1, int(w // 3))
     ticks = [(t * scale, str(t)) for t in range(-int(w), int(w) + 1, step) if t != 0]
-    axes = Axes(3.0, Math(c.name(c.p.inputs[0] if isinstance(c.p.inputs, list) else list(c.p.inputs)[0])),
-                Math(c.name(list(c.p.inputs)[1])), ticks)
+    x1, x2 = (c.name(n) for n in c.p.inputs)
+    axes = Axes(3.0, Math(x1), Math(x2), ticks)
     return Drawing(fills + outlines + [axes] + bounds + labels)
