@@ -43,6 +43,38 @@ TOP_KEYS = ("title", "description", "network", "loss", "learning_rate", "data", 
 NETWORK_KEYS = ("sizes", "activation", "weights", "biases", "train_biases")
 DISPLAY_KEYS = ("digits", "notation", "full_updates")
 
+#: what courses and other tools call the keys and functions of this format: for a name
+#: on the right that is not known where it is written, :func:`suggest` offers the name on
+#: the left, if that one is allowed there (alpha is learning_rate at the top level and
+#: slope in {leaky_relu: {alpha: 0.1}}); the one table of them, for keys, activation and
+#: loss names and the functions of graph expressions
+ALSO_CALLED = {
+    "learning_rate": ("eta", "lr", "alpha", "step_size"),
+    "steps": ("epochs", "epoch", "iterations", "iters", "n_epochs", "num_epochs"),
+    "data": ("samples", "examples", "training_data", "train", "dataset"),
+    "sizes": ("layers", "units", "layer_sizes", "architecture"),
+    "activation": ("nonlinearity", "transfer_function"),
+    "loss": ("cost", "error", "loss_function", "objective", "criterion"),
+    "update": ("optimizer", "method"),
+    "predict": ("queries", "query", "test"),
+    "regularization": ("weight_decay", "penalty"),
+    "digits": ("precision", "decimals"),
+    "slope": ("alpha", "negative_slope"),
+    "sigmoid": ("sigma", "logistic", "logsig"),
+    "relu": ("rectifier",),
+    "linear": ("identity", "purelin"),
+    "swish": ("silu",),
+    "squared_error": ("se", "quadratic"),
+    "sum_squared_error": ("sse",),
+    "mean_squared_error": ("mse",),
+    "binary_cross_entropy": ("bce", "log_loss", "logistic_loss"),
+    "cross_entropy": ("ce", "categorical_cross_entropy", "nll", "negative_log_likelihood"),
+}
+_MEANS = {}
+for _name, _words in ALSO_CALLED.items():
+    for _word in _words:
+        _MEANS.setdefault(_word, []).append(_name)
+
 
 @dataclass
 class Problem:
@@ -469,6 +501,24 @@ def kind_of(v):
     return type(v).__name__
 
 
+def suggest(word, known):
+    """The name in ``known`` that ``word`` most likely stands for, or None: the same name
+    in other letter case (ReLU), a name it is also called (:data:`ALSO_CALLED`: eta,
+    epochs, logistic, mse), else the closest spelling.
+
+    >>> suggest("eta", TOP_KEYS), suggest("ReLU", ACTIVATIONS), suggest("lerning_rate", TOP_KEYS)
+    ('learning_rate', 'relu', 'learning_rate')
+    """
+    if not isinstance(word, str) or len(word) > SHOWN:
+        return None
+    known = [k for k in known if isinstance(k, str)]
+    folded = word.casefold()
+    meant = [k for k in known if k.casefold() == folded]
+    meant += [k for k in _MEANS.get(folded, ()) if k in known]
+    meant += difflib.get_close_matches(word, known, n=1)
+    return meant[0] if meant else None
+
+
 def _key(parent, k):
     """The key path of key ``k`` inside ``parent`` (file text is shortened)."""
     k = clip_text(k)
@@ -489,8 +539,8 @@ class Checker:
             self.fail(key or "(top level)", f"expected a mapping, got {kind_of(d)}")
         for k in d:
             if k not in allowed:
-                close = difflib.get_close_matches(str(k), allowed, n=1) if len(str(k)) <= SHOWN else []
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(allowed)})"
+                close = suggest(str(k), allowed)
+                hint = f" (did you mean '{close}'?)" if close else f" (known keys: {', '.join(allowed)})"
                 self.fail(_key(key, k), f"unknown key{hint}")
         for k in required:
             if k not in d:
@@ -526,8 +576,8 @@ class Checker:
     def choice(self, v, key, options):
         if not isinstance(v, str) or v not in options:
             got = kind_of(v)
-            close = difflib.get_close_matches(v, options, n=1) if isinstance(v, str) and len(v) <= SHOWN else []
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            close = suggest(v, options)
+            hint = f"; did you mean '{close}'?" if close else ""
             self.fail(key, f"expected one of {', '.join(options)}; got {got}{hint}")
         return v
 
@@ -585,6 +635,16 @@ class Checker:
         return np.array([self.numbers(r, f"{key}[{i}]") for i, r in enumerate(v)]).reshape(rows, cols)
 
 
+def default_title(file):
+    """The title of a problem that gives none: its file's name, or "Problem" for a
+    problem given as Python data (named ``<problem>`` in messages).
+
+    >>> default_title("problems/q1.yaml"), default_title("<problem>")
+    ('q1', 'Problem')
+    """
+    return "Problem" if str(file).startswith("<") else Path(file).stem
+
+
 def parse(data, file="<problem>"):
     """Check a problem mapping (as read from YAML) and fill in its defaults.
 
@@ -629,6 +689,8 @@ def parse(data, file="<problem>"):
         biases = None
     elif isinstance(biases, list):
         if len(biases) != L:
+            if L == 1 and all(not isinstance(b, (list, dict)) for b in biases):
+                c.fail("network.biases", _one_layer(biases, "vector"))
             c.fail("network.biases", f"expected {L} bias vectors (one per computing layer), got {len(biases)}")
         biases = [c.vector(b, f"network.biases[{l - 1}]", sizes[l], f"{sizes[l]} units in {layer_name(l)}")
                   if isinstance(b, list) else np.full(sizes[l], c.number(b, f"network.biases[{l - 1}]"))
@@ -677,7 +739,7 @@ def parse(data, file="<problem>"):
 
     path = Path(file)
     return Problem(
-        file=str(file), name=path.stem, title=c.text(data.get("title", path.stem), "title"),
+        file=str(file), name=path.stem, title=c.text(data.get("title", default_title(file)), "title"),
         description=c.text(data.get("description", ""), "description"),
         sizes=sizes, activations=activations, weights=weights, biases=biases,
         train_biases=train_biases, loss=loss, loss_param=loss_param, learning_rate=learning_rate, X=X, Y=Y,
@@ -745,6 +807,9 @@ def _weights(c, spec, sizes, layer_name):
         return [rng.uniform(low, high, size=(sizes[l], sizes[l - 1])) for l in range(1, L + 1)]
     if isinstance(spec, list):
         if len(spec) != L:
+            if L == 1 and spec and all(isinstance(r, list) and not any(isinstance(e, list) for e in r)
+                                       for r in spec):
+                c.fail(key, _one_layer(spec, "matrix"))
             c.fail(key, f"expected {L} weight matrices (one per computing layer), got {len(spec)}")
         out = []
         for l, w in zip(range(1, L + 1), spec):
@@ -757,6 +822,18 @@ def _weights(c, spec, sizes, layer_name):
         return out
     value = c.number(spec, key)
     return [np.full((sizes[l], sizes[l - 1]), value) for l in range(1, L + 1)]
+
+
+def _one_layer(value, what):
+    """The message for one weight matrix or bias vector written where a network of one
+    computing layer needs the list of them: [[0.1, 0.2]] for [[[0.1, 0.2]]]."""
+    numbers = [e for r in value for e in (r if isinstance(r, list) else [r])]
+    written = str([value])
+    if len(written) > SHOWN or not all(type(e) in (int, float) and math.isfinite(e) for e in numbers):
+        written = "[[[...]]]" if what == "matrix" else "[[...]]"
+    plural, of = ("matrices", "weights") if what == "matrix" else ("vectors", "biases")
+    return (f"expected a list of {plural} (one per computing layer), got one {what}; a network with "
+            f"one layer of {of} still needs the list: write {written} (the {what} inside a list)")
 
 
 def _data(c, data, sizes, loss):
