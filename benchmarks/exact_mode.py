@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from solver import spec, trace as tr  # noqa: E402
+from backprop_solver import spec, trace as tr  # noqa: E402
 
 
 def median_ms(f, runs):

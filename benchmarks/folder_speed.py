@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-CMD = [str(BIN / "backprop")] if (BIN / "backprop").exists() else [sys.executable, "-m", "solver"]
+CMD = [str(BIN / "backprop")] if (BIN / "backprop").exists() else [sys.executable, "-m", "backprop_solver"]
 
 
 def timed(*args):

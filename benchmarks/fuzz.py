@@ -27,7 +27,7 @@ trace must agree. Anything else is a failure, sorted into a class:
 
 Each case runs in a forked child of this process (the modules are imported once), so
 a segfault, a hang or an alias bomb only loses that child; ``--subprocess N`` also runs
-N of the cases as real ``python -m solver`` processes. The same generator and checks
+N of the cases as real ``python -m backprop_solver`` processes. The same generator and checks
 are used by tests/test_fuzz.py (in-process, fewer cases).
 """
 
@@ -362,7 +362,7 @@ def _dump(tree, rng):
 
 def seeds():
     """(kind, name, text, problem) for every file the generator starts from."""
-    from solver import spec, trace
+    from backprop_solver import spec, trace
 
     out = []
     for p in sorted((ROOT / "problems").glob("*.yaml")):
@@ -440,7 +440,7 @@ def invoke(args, seconds):
     stderr, warnings, the escaped exception (as text) and the time taken."""
     from click.testing import CliRunner
 
-    from solver.cli import main
+    from backprop_solver.cli import main
 
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -470,10 +470,10 @@ def invoke(args, seconds):
 
 
 def run_subprocess(args, seconds):
-    """The same as :func:`invoke`, as a real ``python -m solver`` process."""
+    """The same as :func:`invoke`, as a real ``python -m backprop_solver`` process."""
     t = time.perf_counter()
     try:
-        p = subprocess.run([sys.executable, "-m", "solver", *map(str, args)], cwd=ROOT,
+        p = subprocess.run([sys.executable, "-m", "backprop_solver", *map(str, args)], cwd=ROOT,
                            capture_output=True, timeout=seconds)
     except subprocess.TimeoutExpired:
         return {"code": "hang", "stdout": "", "stderr": "", "exception": None, "warnings": [],
@@ -593,9 +593,9 @@ def main():
     ap.add_argument("--show", type=int, default=3, help="examples to print per failure class")
     args = ap.parse_args()
 
-    import solver.cli  # noqa: F401  (loaded once, before forking)
-    import solver.trace  # noqa: F401
-    import solver.verify  # noqa: F401
+    import backprop_solver.cli  # noqa: F401  (loaded once, before forking)
+    import backprop_solver.trace  # noqa: F401
+    import backprop_solver.claims  # noqa: F401
 
     t0 = time.perf_counter()
     cases = list(generate(args.count, args.seed))

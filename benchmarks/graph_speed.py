@@ -137,7 +137,7 @@ def main():
     args = ap.parse_args()
     runs = 1 if args.quick else args.runs
     backprop = BIN / "backprop"
-    cmd = [str(backprop)] if backprop.exists() else [sys.executable, "-m", "solver"]
+    cmd = [str(backprop)] if backprop.exists() else [sys.executable, "-m", "backprop_solver"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         problems = [(p.name, p) for p in sorted((ROOT / "problems").glob("seed003_*.yaml"))]

@@ -32,7 +32,7 @@ def timed(cmd, cwd, env=None):
 
 def main(runs=9):
     backprop = BIN / "backprop"
-    solve = ([str(backprop)] if backprop.exists() else [sys.executable, "-m", "solver"]) + ["solve", PROBLEM]
+    solve = ([str(backprop)] if backprop.exists() else [sys.executable, "-m", "backprop_solver"]) + ["solve", PROBLEM]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         env = dict(os.environ, BACKPROP_CACHE=str(tmp / "cache"))

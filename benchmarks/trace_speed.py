@@ -30,7 +30,7 @@ def wall(cmd, runs):
 
 def startup_ratio(runs=21):
     backprop = BIN / "backprop"
-    cmd = [str(backprop)] if backprop.exists() else [sys.executable, "-m", "solver"]
+    cmd = [str(backprop)] if backprop.exists() else [sys.executable, "-m", "backprop_solver"]
     trace = cmd + ["trace", "problems/seed001_q1_sigmoid_sgd.yaml"]
     numpy = [sys.executable, "-c", "import numpy"]
     wall(trace, 3), wall(numpy, 3)  # warm the file cache
@@ -39,7 +39,7 @@ def startup_ratio(runs=21):
 
 
 def big_batch(runs=15):
-    from solver import spec, trace
+    from backprop_solver import spec, trace
     rng = np.random.default_rng(0)
     X = rng.uniform(0, 1, (256, 784)).round(3)
     labels = rng.integers(0, 10, 256)

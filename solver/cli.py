@@ -154,7 +154,7 @@ def verify(problem, claims, as_json, show_all, pdf_path):
     claimed number was) or wrong_shape; see docs/claims-format.md. Exits 0 when every
     claim is ok, 1 otherwise, 2 for bad input.
     """
-    from . import verify as vf
+    from . import claims as vf
 
     try:
         p, t, tolerance, results = vf.verify(problem, claims)
@@ -190,6 +190,7 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
     """
     from . import compile as cp
     from . import spec
+    from .api import Solution
     from .files import output_path, write_atomic
 
     def action(f):
@@ -199,17 +200,10 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
             # start pdflatex on the (static) house preamble first, the same for every
             # kind of problem: it loads its packages while Python traces and renders
             # (see solver.compile.Pending)
-            from .document import PREAMBLE_FILE
-            pending = cp.start(PREAMBLE_FILE.read_text(encoding="utf-8"))
+            from .document import preamble
+            pending = cp.start(preamble())
         try:
-            from . import trace as tr, derive, document
-
-            kind, problem = spec.parse_problem(data, f, as_graph)
-            if kind == "graph":
-                from . import graph
-                tex = document.graph_tex(graph.solve(problem))
-            else:
-                tex = document.layered_tex(tr.trace(problem), derive.derive_problem(problem))
+            tex = Solution.from_data(data, f, as_graph).tex
             tex_path = output_path(out_dir, f, ".tex")
             if tex_only:
                 write_atomic(tex_path, tex.encode("utf-8"))

@@ -157,7 +157,7 @@ class Activation(Option):
     def derivative_by_hand(self, z, a):
         """f'(z) as a hand calculation writes it, from the activation a where the
         textbook does (sigma' = a (1 - a), tanh' = 1 - a^2): what a student's numbers
-        follow from (solver.verify). The engine uses the stable :meth:`derivative`."""
+        follow from (solver.claims). The engine uses the stable :meth:`derivative`."""
         return self.derivative(z, a)
 
     def sympy(self, sp, Z, S, sigma):

@@ -124,7 +124,7 @@ class Trace:
 def forward(weights, biases, activations, x):
     """Pre-activations and activations of every layer for inputs x (columns).
 
-    >>> from solver.functions import Sigmoid
+    >>> from backprop_solver.functions import Sigmoid
     >>> zs, as_ = forward([np.full((1, 2), 0.5)], [np.zeros(1)], [Sigmoid()], np.array([[1.0], [1.0]]))
     >>> zs[0].tolist(), round(float(as_[0][0, 0]), 6)
     ([[1.0]], 0.731059)
@@ -166,7 +166,7 @@ def reduction_factor(problem, n):
 def weight_gradient(problem, W, delta, a_prev, r):
     """grad_W = r delta (a_prev)^T + l2 W + l1 sign(W), for one layer's weights W.
 
-    >>> from solver.spec import parse
+    >>> from backprop_solver.spec import parse
     >>> p = parse({"network": {"sizes": [1, 1], "activation": "linear", "weights": 2},
     ...            "loss": "squared_error", "learning_rate": 1, "data": [{"x": 1, "y": 0}],
     ...            "regularization": {"l2": 0.5}})
@@ -229,7 +229,7 @@ def trace(problem, exact=None):
     ``exact`` (default: for problems of at most EXACT_NUMBERS numbers) computes in
     exact mode, see the module docstring.
 
-    >>> from solver.spec import load
+    >>> from backprop_solver.spec import load
     >>> t = trace(load("problems/seed001_q1_sigmoid_sgd.yaml"))
     >>> round(float(t.updates[0].layers[1].W_new[0, 0]), 6), t.exact
     (0.162647, True)

@@ -47,8 +47,8 @@ def assert_printed(actual, printed, what=""):
 
 
 def run_cli(*args, cwd=ROOT):
-    """Run ``python -m solver ARGS`` as a real process: (exit code, stdout, stderr)."""
-    p = subprocess.run([sys.executable, "-m", "solver", *map(str, args)], cwd=cwd,
+    """Run ``python -m backprop_solver ARGS`` as a real process: (exit code, stdout, stderr)."""
+    p = subprocess.run([sys.executable, "-m", "backprop_solver", *map(str, args)], cwd=cwd,
                        capture_output=True, text=True, timeout=300)
     return p.returncode, p.stdout, p.stderr
 

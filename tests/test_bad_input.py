@@ -6,7 +6,7 @@ import time
 import pytest
 
 from conftest import ROOT, run_cli
-from solver.functions import ACTIVATIONS
+from backprop_solver.functions import ACTIVATIONS
 
 GOOD = """\
 network:

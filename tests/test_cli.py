@@ -40,8 +40,8 @@ def _commands(tmp_path, monkeypatch, kind_of_file):
     spec.problem_kind replaced by ``kind_of_file`` (pdflatex replaced too): what each did."""
     from click.testing import CliRunner
 
-    from solver import compile as cp, spec
-    from solver.cli import main
+    from backprop_solver import compile as cp, spec
+    from backprop_solver.cli import main
 
     asked, started = [], []
     monkeypatch.setattr(spec, "problem_kind",
@@ -75,7 +75,7 @@ def _commands(tmp_path, monkeypatch, kind_of_file):
 
 
 def test_every_command_asks_the_one_kind_dispatch(tmp_path, monkeypatch):
-    from solver import spec
+    from backprop_solver import spec
 
     assert spec.read_problem(LAYERED)[0] == "layered" and spec.read_problem(GRAPH)[0] == "graph"
     done = _commands(tmp_path, monkeypatch, spec.problem_kind)

@@ -12,8 +12,8 @@ import re
 import numpy as np
 
 from conftest import PROBLEMS
-from solver import derive, graph, spec, trace
-from solver.document import graph as graph_doc, latex, layered, model as m
+from backprop_solver import derive, graph, spec, trace
+from backprop_solver.document import graph as graph_doc, latex, layered, model as m
 
 EVIL = r"\input{/etc/passwd} $x^2$ 50% & #1 ~a_b {c}"
 
@@ -72,7 +72,7 @@ def test_layered_rows_carry_their_keys():
 
 def test_both_kinds_share_the_house_style():
     """A graph document starts with the same preamble and title block as a layered one."""
-    pre = latex.PREAMBLE_FILE.read_text()
+    pre = latex.preamble()
     p = spec.load(PROBLEMS / "seed001_q1_sigmoid_sgd.yaml")
     lay = latex.write(layered.build(trace.trace(p), derive.derive_problem(p)))
     g = latex.write(graph_doc.build(graph.solve(graph.load(PROBLEMS / "seed003_ex2_logcosh.yaml"))))

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import PROBLEMS
-from solver import derive, document, spec, trace
-from solver.document import latex, layered
-from solver.document.model import Matrix
+from backprop_solver import derive, document, spec, trace
+from backprop_solver.document import latex, layered
+from backprop_solver.document.model import Matrix
 
 SHAPES = [
     ([3, 5, 4, 2], ["tanh", "relu", "sigmoid"], "squared_error"),

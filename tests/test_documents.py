@@ -16,10 +16,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from solver import cli, compile as cp, derive, document, spec, trace as tr
-from solver.document import latex, layered, notation
-from solver.errors import InputError
-from solver.functions import ACTIVATIONS, LOG_LOSSES, LOSSES, make_activation, output_delta, sigmoid
+from backprop_solver import api, cli, compile as cp, derive, document, spec, trace as tr
+from backprop_solver.document import latex, layered, notation
+from backprop_solver.errors import InputError
+from backprop_solver.functions import ACTIVATIONS, LOG_LOSSES, LOSSES, make_activation, output_delta, sigmoid
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
@@ -218,7 +218,7 @@ def test_derivations_are_cached_on_disk(cache):
 def test_warm_run_never_imports_sympy(tmp_path):
     env = dict(os.environ, BACKPROP_CACHE=str(tmp_path / "cache"))
     problem = str(ROOT / "problems/seed001_q1_sigmoid_sgd.yaml")
-    code = ("import sys\nfrom solver.cli import main\n"
+    code = ("import sys\nfrom backprop_solver.cli import main\n"
             f"try:\n    main(['solve', {problem!r}, '-o', {str(tmp_path / 'o')!r}, '--tex-only', '-q'])\n"
             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
             "print('sympy' in sys.modules)\n")
@@ -290,7 +290,7 @@ def test_many_updates_end_in_a_loss_table(tmp_path, cache):
 def test_latex_error_exits_2_without_partial_pdf(tmp_path, cache, monkeypatch):
     f = tmp_path / "p.yaml"
     f.write_text(yaml.safe_dump(SMALL))
-    monkeypatch.setattr(document, "layered_tex", lambda t, d: "\\documentclass{article}\\begin{document}\\undefinedthing\\end{document}")
+    monkeypatch.setattr(api.Solution, "tex", "\\documentclass{article}\\begin{document}\\undefinedthing\\end{document}")
     out = tmp_path / "out"
     result = CliRunner().invoke(cli.main, ["solve", str(f), "-o", str(out)])
     assert result.exit_code == 2
@@ -306,7 +306,7 @@ def test_bad_problem_exits_2(tmp_path, cache):
 
 @needs_tex
 def test_early_started_latex_reports_errors_and_leaves_nothing(tmp_path, cache):
-    pre = latex.PREAMBLE_FILE.read_text()
+    pre = latex.preamble()
     pdf = tmp_path / "out" / "x.pdf"
     for _ in range(2):  # without, then with the cached format
         pending = cp.start(pre)
@@ -319,7 +319,7 @@ def test_early_started_latex_reports_errors_and_leaves_nothing(tmp_path, cache):
 
 
 def test_cancelled_latex_is_stopped(cache):
-    pending = cp.start(latex.PREAMBLE_FILE.read_text())
+    pending = cp.start(latex.preamble())
     proc = pending.proc
     pending.cancel()
     assert proc is None or proc.poll() is not None

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import run_cli
-from solver import spec, trace as tr
+from backprop_solver import spec, trace as tr
 
 QUANTITIES = ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new")
 

@@ -4,7 +4,7 @@ The generator is benchmarks/fuzz.py (mutations of problems/*.yaml and of the cla
 files; run it there with --count 3400 for the full count per class). Here a fixed
 sample runs in this process through the click commands (check -q and trace for
 problem files, verify --json for claims files), and a smaller one as real
-``python -m solver`` processes, which also catches segfaults and anything written to
+``python -m backprop_solver`` processes, which also catches segfaults and anything written to
 stderr outside click. Every file must give exit 0 (1 for a verify mismatch) with
 nothing on stderr, or exit 2 with exactly one line starting with the file's path, no
 traceback, no warning, within the time limit; check and trace must agree.

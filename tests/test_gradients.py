@@ -10,8 +10,8 @@ import itertools
 import numpy as np
 import pytest
 
-from solver import spec, trace
-from solver.functions import ACTIVATIONS, LOG_LOSSES, LOSSES, Softmax, output_delta, output_loss
+from backprop_solver import spec, trace
+from backprop_solver.functions import ACTIVATIONS, LOG_LOSSES, LOSSES, Softmax, output_delta, output_loss
 
 HIDDEN = [a for a in ACTIVATIONS if a != "softmax"]
 OUTPUT_FOR = {loss: (["sigmoid", "softmax"] if loss in LOG_LOSSES else list(ACTIVATIONS))

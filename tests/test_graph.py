@@ -9,11 +9,11 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from solver import graph as G
-from solver import spec, trace as tr
-from solver.cli import main
-from solver.compile import compile_pdf
-from solver.document import graph_tex as render
+from backprop_solver import graph as G
+from backprop_solver import spec, trace as tr
+from backprop_solver.cli import main
+from backprop_solver.compile import compile_pdf
+from backprop_solver.document import graph_tex as render
 
 from conftest import GRAPH_PROBLEM, PROBLEMS, run_cli
 
@@ -247,7 +247,7 @@ def test_values_that_overflow_are_an_input_error(problem_file):
 def test_the_layered_trace_never_imports_sympy():
     import subprocess
     import sys
-    code = ("import sys, json; from solver import cli; "
+    code = ("import sys, json; from backprop_solver import cli; "
             "sys.argv=['backprop','trace','problems/seed001_q1_sigmoid_sgd.yaml']\n"
             "try: cli.main()\nexcept SystemExit: pass\n"
             "assert 'sympy' not in sys.modules, 'sympy imported'")
@@ -282,7 +282,7 @@ def test_batch_of_several_samples_is_refused_as_graph():
 
 # --------------------------------------------------------------------------- the registry (issue 10)
 
-from solver import functions as F  # noqa: E402
+from backprop_solver import functions as F  # noqa: E402
 
 #: points on both sides of every kink, and on it (z = 0; for huber |d| = delta at 1)
 POINTS = (-2.5, -1.0, -0.25, 0.0, 0.375, 1.0, 3.0)
@@ -371,7 +371,7 @@ def two_new_activations(monkeypatch):
         G.written.cache_clear()
         G.heavy.cache_clear()
     monkeypatch.setattr(F, "ACTIVATIONS", {**F.ACTIVATIONS, "softsign": Softsign, "squared_relu": SquaredReLU})
-    import solver.graph.language as language
+    import backprop_solver.graph.language as language
     monkeypatch.setattr(language, "ACTIVATIONS", F.ACTIVATIONS)
     fresh()
     yield

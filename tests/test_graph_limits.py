@@ -15,7 +15,7 @@ import time
 import mpmath
 import pytest
 
-from solver import graph as G
+from backprop_solver import graph as G
 
 from conftest import GRAPH_PROBLEM, PROBLEMS, ROOT
 
@@ -23,9 +23,9 @@ ALL10 = PROBLEMS / "seed003_ex3_all_derivatives.yaml"
 
 
 def run(*args, timeout=120):
-    """``python -m solver ARGS`` as a real process: (exit code, stdout, stderr, seconds)."""
+    """``python -m backprop_solver ARGS`` as a real process: (exit code, stdout, stderr, seconds)."""
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "solver", *map(str, args)], cwd=ROOT,
+    p = subprocess.run([sys.executable, "-m", "backprop_solver", *map(str, args)], cwd=ROOT,
                        capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr, time.perf_counter() - t
 
@@ -224,7 +224,7 @@ def test_as_graph_agrees_with_the_engine_on_every_layered_problem(name):
     import numpy as np
     import yaml
 
-    from solver import spec, trace as tr
+    from backprop_solver import spec, trace as tr
     if name in KINKS:
         data = yaml.safe_load(LEAKY)
         data["network"]["activation"], data["loss"] = KINKS[name]
@@ -279,7 +279,7 @@ def in_process(*args):
     """The CLI run in this process (fast): (exit code, stderr)."""
     from click.testing import CliRunner
 
-    from solver.cli import main
+    from backprop_solver.cli import main
     run = CliRunner().invoke(main, [str(a) for a in args])
     return run.exit_code, run.stderr
 
@@ -349,7 +349,7 @@ def test_python_keywords_and_sympy_names_are_plain_names(name):
     ({"inputs": {"x": 1}, "define": {"y": "x"}, "vectors": {"x": [1]}}, "graph.vectors.x"),
 ])
 def test_odd_values_and_keys_are_input_errors(graph, key):
-    from solver.errors import InputError
+    from backprop_solver.errors import InputError
     with pytest.raises(InputError) as e:
         G.parse({"graph": graph}, "p.yaml")
     assert e.value.key == key

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import PROBLEMS, assert_printed
-from solver import spec, trace
+from backprop_solver import spec, trace
 
 
 def run(name):
@@ -56,7 +56,7 @@ def test_q1b_prediction(q1):
 
 def test_q1b_prediction_intermediates(q1):
     """The seed also prints the forward pass of the query point with the new parameters."""
-    from solver.functions import make_activation
+    from backprop_solver.functions import make_activation
     acts = [make_activation(n, s) for n, s in q1.problem.activations]
     zs, as_ = trace.forward(q1.weights, q1.biases, acts, q1.problem.predict)
     assert_printed(zs[0], "0.198989; 0.198989; 0.198989", "z1 new")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import PROBLEMS, run_cli
-from solver import spec, trace
+from backprop_solver import spec, trace
 
 
 def parse(text_or_dict, file="p.yaml"):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import PROBLEMS, ROOT, run_cli
-from solver.verify import half_unit
+from backprop_solver.claims import half_unit
 
 CLAIMS = ROOT / "tests" / "claims"
 Q1 = PROBLEMS / "seed001_q1_sigmoid_sgd.yaml"

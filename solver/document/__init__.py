@@ -7,7 +7,7 @@
 - ``latex``: the LaTeX writer (the house style is ``templates/preamble.tex``).
 """
 
-from .latex import PREAMBLE_FILE, escape, write
+from .latex import escape, preamble, write
 from .model import fmt
 
 
@@ -23,4 +23,4 @@ def graph_tex(solution):
     return write(build(solution))
 
 
-__all__ = ["PREAMBLE_FILE", "escape", "fmt", "graph_tex", "layered_tex", "write"]
+__all__ = ["escape", "fmt", "graph_tex", "layered_tex", "preamble", "write"]

@@ -1,21 +1,25 @@
 """The LaTeX writer: a :class:`~solver.document.model.Document` in, LaTeX source out.
 
 One function per block (:data:`WRITERS`); the house style (page, fonts, TikZ styles of
-the drawings) is ``templates/preamble.tex``, shared by every document, and the page
-frame is ``templates/document.tex.j2``. Every piece of text is escaped here
+the drawings) is ``templates/preamble.tex`` (installed as the package data
+``backprop_solver/templates``), shared by every document. Every piece of text is escaped here
 (:func:`escape`): nothing from a problem file is ever run as a LaTeX command.
 """
 
-from pathlib import Path
+from functools import cache
+from importlib.resources import files
 
 from . import model as m
 from .model import fmt
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 
-#: the static preamble of every document (``backprop solve`` starts pdflatex on it
-#: before the body is written; see solver.compile.start)
-PREAMBLE_FILE = TEMPLATES / "preamble.tex"
+@cache
+def preamble():
+    """The static preamble of every document, ``templates/preamble.tex`` (``backprop
+    solve`` starts pdflatex on it before the body is written; see solver.compile.start).
+    It is package data: found in the wheel as in a clone."""
+    package = __package__.rpartition(".")[0]  # backprop_solver
+    return (files(package + ".templates") / "preamble.tex").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,5 +300,5 @@ def blocks_tex(blocks):
 
 def write(doc):
     """The whole LaTeX source of a document: the house preamble, then its blocks."""
-    return (PREAMBLE_FILE.read_text(encoding="utf-8") + "\n\n\n\\begin{document}\n"
+    return (preamble() + "\n\n\n\\begin{document}\n"
             + blocks_tex(doc.blocks) + "\\end{document}\n")

@@ -44,7 +44,7 @@ class Graph:
 def build(p):
     """The graph of a checked problem: expressions, edges and node kinds.
 
-    >>> from solver.graph import load
+    >>> from backprop_solver.graph import load
     >>> g = build(load("problems/seed003_ex4_shared_parameters.yaml"))
     >>> g.parents["z3"], g.children["v"], g.kind["w13"], g.kind["z3"]
     (['x1', 'w13'], ['w13', 'w24'], 'weight', 'unit')

@@ -16,7 +16,7 @@ def from_layered(problem, sample=0):
     Biases that are not trained (``train_biases: false``) keep their derivative, as the
     engine's grad_b, and are ``frozen``: the update leaves them.
 
-    >>> from solver.spec import load as load_layered
+    >>> from backprop_solver.spec import load as load_layered
     >>> d = from_layered(load_layered("problems/seed001_q1_sigmoid_sgd.yaml"))
     >>> d["graph"]["define"]["z1_1"]
     'w1_1_1*x1 + w1_1_2*x2 + w1_1_3*x3 + w1_1_4*x4 + w1_1_5*x5 + b1_1'

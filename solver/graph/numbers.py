@@ -35,7 +35,7 @@ def numbers(g):
     """The numbers of a numeric problem (None for a symbolic one); InputError at the key
     of the node whose value is not a finite real number.
 
-    >>> from solver.graph import build, parse
+    >>> from backprop_solver.graph import build, parse
     >>> g = build(parse({"graph": {"inputs": {"x": 1}, "parameters": {"w": 15},
     ...                            "define": {"y": "tanh(w*x)"}, "loss": "y"}}))
     >>> numbers(g).adjoint["w"]  # 1 - tanh(15)^2; doubles give 3.74367e-13
@@ -127,8 +127,8 @@ def _tiny(v, dps):
 def evaluate(g):
     """The value of every node (a float correctly rounded from the exact value).
 
-    >>> from solver.graph import build, parse
-    >>> from solver.graph import build, parse
+    >>> from backprop_solver.graph import build, parse
+    >>> from backprop_solver.graph import build, parse
     >>> g = build(parse({"graph": {"inputs": {"x": 2}, "parameters": {"w": 3},
     ...                            "define": {"y": "relu(w*x - 7)"}}}))
     >>> evaluate(g)["y"]

@@ -30,7 +30,7 @@ def from_layered_problem(p, path):
     equations (``--as-graph``; see :func:`from_layered`). Which kind a file is, is
     decided in one place, solver.spec.problem_kind.
 
-    >>> from solver import spec
+    >>> from backprop_solver import spec
     >>> p = from_layered_problem(spec.load("problems/seed001_q1_sigmoid_sgd.yaml"), "q1.yaml")
     >>> p.numeric, len(p.derivatives)
     (True, 26)
@@ -140,7 +140,7 @@ def parse(data, file="<problem>"):
 
 
 def _parse(data, file):
-    from ..spec import Checker, kind_of
+    from ..spec import Checker, default_title, kind_of
     c = Checker(file)
     c.keys(data, "", TOP_KEYS, required=("graph",))
     g = data["graph"]
@@ -283,7 +283,7 @@ def _parse(data, file):
 
     path = Path(file)
     return GraphProblem(
-        file=str(file), name=path.stem, title=c.text(data.get("title", path.stem), "title"),
+        file=str(file), name=path.stem, title=c.text(data.get("title", default_title(file)), "title"),
         description=c.text(data.get("description", ""), "description"),
         inputs=inputs, targets=targets, parameters=parameters,
         define={n: str(t) for n, t in define.items()}, loss=loss, derivatives=derivs,

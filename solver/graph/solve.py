@@ -64,7 +64,7 @@ class Solution:
 def solve(p):
     """Values, backward pass, per-derivative results and ReLU pieces of a graph problem.
 
-    >>> from solver.graph import load
+    >>> from backprop_solver.graph import load
     >>> s = solve(load("problems/seed003_ex4_shared_parameters.yaml"))
     >>> [round(r.value, 6) for r in s.results]
     [-4.044541, 7.873808, 0.45512]
@@ -138,7 +138,7 @@ def paths(g, start):
     """Every path start -> ... -> E along the graph's edges (depth first, in order), or
     [] when there are more than MAX_PATHS (:func:`count_paths` counts them).
 
-    >>> from solver.graph import build, load
+    >>> from backprop_solver.graph import build, load
     >>> g = build(load("problems/seed003_ex4_shared_parameters.yaml"))
     >>> paths(g, "v")
     [['v', 'w13', 'z3', 'a3', 'y', 'E'], ['v', 'w24', 'z4', 'a4', 'y', 'E']]

@@ -74,7 +74,7 @@ def _from_registry(sp, entry):
             return fdiff(self, argindex)
 
         space = {"fdiff": derivative, "_latex": latex(tex), "numbers_form": (params, numbers),
-                 "__doc__": f"{name}: made from solver.functions ({entry.name})"}
+                 "__doc__": f"{name}: made from backprop_solver.functions ({entry.name})"}
         if isinstance(form, sp.Piecewise):
             # the value at rational arguments; SymPy reads the number of arguments from
             # eval (a function without eval takes any number: it sorts before the others)

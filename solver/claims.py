@@ -36,6 +36,7 @@ problem: they are ok or wrong, never carried forward.
 """
 
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 
@@ -505,8 +506,8 @@ def _differ(claimed, texts, reference, tolerance, k, spread=0.0):
 def check(problem, t, tolerance, claims):
     """Results for ``claims`` (in computation order) against the trace ``t`` of ``problem``.
 
-    >>> from solver.spec import load
-    >>> from solver.trace import trace
+    >>> from backprop_solver.spec import load
+    >>> from backprop_solver.trace import trace
     >>> p = load("problems/seed001_q1_sigmoid_sgd.yaml"); t = trace(p)
     >>> c = Claim(Key(1, 2, "z"), "z", None, np.array([0.16495, 0.16495]),
     ...           np.array(["0.16495", "0.16495"], dtype=object))
@@ -605,15 +606,39 @@ def verify(problem_path, claims_path):
 
     Raises InputError for a bad problem file or a bad claims file.
     """
+    from . import spec
+
+    return verify_data(spec.read_yaml(problem_path), problem_path, read_claims(claims_path), claims_path)
+
+
+def written(v):
+    """Claims given as Python data (the API) as a claims file reads them: every number a
+    :class:`Written` with its shortest text (repr(0.1626) is "0.1626").
+
+    >>> written({"loss": 0.25, "layers": [{"z": [1, 2.5]}], "ok": True})
+    {'loss': 0.25, 'layers': [{'z': [1, 2.5]}], 'ok': True}
+    """
+    if isinstance(v, dict):
+        return {k: written(e) for k, e in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [written(e) for e in v]
+    if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+        return Written(int(v), str(int(v)))
+    if isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_, Written)):
+        return Written(float(v), repr(float(v)))
+    return v
+
+
+def verify_data(data, problem_name, claims, claims_name):
+    """:func:`verify` of a problem mapping and a claims mapping read from those names."""
     from . import spec, trace as tr
 
-    data = spec.read_yaml(problem_path)
     if spec.problem_kind(data) == "graph":
-        raise InputError(problem_path, "graph", "verify checks layered-network problems "
+        raise InputError(problem_name, "graph", "verify checks layered-network problems "
                                                 "(network: ...) only; graph problems are not supported")
-    problem = spec.parse(data, problem_path)
+    problem = spec.parse(data, problem_name)
     t = tr.trace(problem)
-    tolerance, claims = parse_claims(read_claims(claims_path), claims_path, Graph(problem, t))
+    tolerance, claims = parse_claims(written(claims), claims_name, Graph(problem, t))
     # a tolerance near 1e308, or claims recomputed from huge claimed inputs, overflow to
     # inf: which compares as it should (everything within an infinite tolerance; an
     # infinite recomputation agrees with no finite claim), without NumPy's warnings
