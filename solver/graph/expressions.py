@@ -11,6 +11,7 @@ import math
 import re
 from fractions import Fraction
 
+from ..spec import SHOWN, suggest
 from .exact import Calculator, NumberError
 from .language import (MAX_DEPTH, MAX_EXPONENT, NUMBER, TOKEN, function_names, registry_functions,
                        written_option)
@@ -52,19 +53,21 @@ class ExpressionParser:
         if not re.fullmatch(r"[A-Za-z0-9_+\-*/^()\[\], \t]*", stripped):
             bad = re.sub(r"[A-Za-z0-9_+\-*/^()\[\], \t]", "", stripped)[:1]
             raise ValueError(f"the character {bad!r} is not allowed in an expression")
-        tokens, pos = [], 0
+        tokens, spans, pos = [], [], 0
         while pos < len(text):
             m = TOKEN.match(text, pos)
             if not m:  # a character allowed above in a place no token starts (a lone '.')
                 raise ValueError(f"the character {text[pos]!r} is not allowed in an expression")
             if m.lastgroup != "space":
                 tokens.append((m.lastgroup, m.group()))
+                spans.append(m.span())
             pos = m.end()
         if not tokens:
             raise ValueError("expected an expression, got nothing")
         if ("op", "//") in tokens:
             raise ValueError("// (integer division) is not an operation of the expressions; write / for division")
-        e = Parser(self, tokens, known).run()
+        self.products(text, tokens, spans, known)
+        e = Parser(self, tokens, known, text, spans).run()
         if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise ValueError("the expression is not finite")
         if e.has(sp.I) or any(b.is_Number and b.is_negative and not x.is_integer
@@ -80,13 +83,36 @@ class ExpressionParser:
             raise ValueError(f"the index {sorted(loose)[0]} is used outside a Sum")
         return e
 
+    def products(self, text, tokens, spans, known):
+        """Refuse a product written without * (2w, 2 w, (a)(b), w(x + 1)), saying where
+        the * goes. A name before ( that is not a known quantity is left to the parser
+        (an unknown function)."""
+        gaps = []
+        for i in range(1, len(tokens)):
+            (k0, t0), (k1, t1) = tokens[i - 1], tokens[i]
+            left = k0 == "num" or t0 in (")", "]") or (k0 == "name" and t0 not in self.functions)
+            right = k1 in ("num", "name") or t1 == "("
+            if left and right and not (k0 == "name" and t1 == "(" and not (t0 in known and t0 in self.scalars)):
+                gaps.append(i)
+        if not gaps:
+            return
+        fixed = text
+        for i in reversed(gaps):
+            fixed = fixed[:spans[i - 1][1]] + "*" + fixed[spans[i][0]:]
+        if len(fixed) > SHOWN:
+            i = gaps[0]
+            raise ValueError(f"a product is written with *: put * between {tokens[i - 1][1]!r} and "
+                             f"{tokens[i][1]!r} (character {spans[i][0] + 1})")
+        raise ValueError(f"a product is written with *: write {fixed}")
+
 
 class Parser:
     """expr := term (+|- term)*;  term := factor (*|/ factor)*;  factor := (+|-) factor | power;
     power := atom [(**|^) factor];  atom := number | name | name[index] | f(args) | (expr)."""
 
-    def __init__(self, ex, tokens, known):
+    def __init__(self, ex, tokens, known, text="", spans=()):
         self.ex, self.sp, self.tokens, self.known, self.i, self.depth = ex, ex.sp, tokens, known, 0, 0
+        self.text, self.spans = text, spans
 
     def run(self):
         e = self.expr()
@@ -181,7 +207,49 @@ class Parser:
             return ex.bases[text][index]
         if text in self.known and text in ex.scalars:
             return ex.scalars[text]
-        raise ValueError(f"unknown name {text}")
+        raise ValueError(f"unknown name {text}{self.hint(text)}")
+
+    def hint(self, name):
+        """What an unknown ``name`` (just read) was likely meant to be: e^(w*x) is exp(w*x),
+        sigma(z) sigmoid(z) (:func:`solver.spec.suggest`), zz a known z."""
+        after = self.i
+        if name == "e":
+            if self.peek() not in ("**", "^"):
+                return "; for the number e write exp(1)"
+            first = end = after + 1  # the exponent: signs, then (...), f(...), x[j] or a name
+            while end < len(self.tokens) - 1 and self.tokens[end][1] in ("+", "-"):
+                end += 1
+            if end + 1 < len(self.tokens) and self.tokens[end + 1][1] in ("(", "["):
+                end = self.closing(end + 1)
+            elif end < len(self.tokens) and self.tokens[end][1] == "(":
+                end = self.closing(end)
+            inside = end is not None and end == self.closing(first) and self.tokens[first][1] == "("
+            return f"; for e to a power write exp({self.source(first, end, inside)})"
+        if self.peek() == "(":
+            close = suggest(name, self.ex.functions)
+            args = self.source(after, self.closing(after), inside=True)
+            return f"; did you mean {close}({args})?" if close else ""
+        close = suggest(name, self.known)
+        return f"; did you mean {close}?" if close else ""
+
+    def closing(self, i):
+        """The index of the token that closes the parenthesis (or bracket) opened at token
+        i, or None."""
+        depth = 0
+        for j in range(i, len(self.tokens)):
+            depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(self.tokens[j][1], 0)
+            if depth == 0:
+                return j
+        return None
+
+    def source(self, i, j, inside=False):
+        """The expression's text from token i to token j ('...' if there is none or it is
+        long); ``inside``: what the parentheses at i and j enclose."""
+        if j is None or j >= len(self.spans):
+            return "..."
+        start, end = (self.spans[i][1], self.spans[j][0]) if inside else (self.spans[i][0], self.spans[j][1])
+        text = self.text[start:end].strip()
+        return text if 0 < len(text) <= 40 else "..."
 
     def index(self):
         kind, text = self.take()
