@@ -7,6 +7,7 @@
 - ``latex``: the LaTeX writer (the house style is ``templates/preamble.tex``).
 """
 
+from .html import write as write_html
 from .latex import escape, preamble, write
 from .model import fmt
 
@@ -23,4 +24,4 @@ def graph_tex(solution):
     return write(build(solution))
 
 
-__all__ = ["escape", "fmt", "graph_tex", "layered_tex", "preamble", "write"]
+__all__ = ["escape", "fmt", "graph_tex", "layered_tex", "preamble", "write", "write_html"]
