@@ -27,7 +27,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   python3 -m venv --system-site-packages .venv
 fi
-if ! .venv/bin/python -c "import backprop_solver, numpy, sympy, click, yaml, pytest, hypothesis" >/dev/null 2>&1 \
+if ! .venv/bin/python -c "import backprop_solver, numpy, sympy, click, yaml, pytest, hypothesis, nbclient, ipykernel" >/dev/null 2>&1 \
    || [ pyproject.toml -nt .venv/.installed ]; then
   echo "setup: installing backprop-solver into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
