@@ -419,7 +419,8 @@ def _list(v):
 
 
 def to_json(t):
-    """The trace as the JSON object of the public contract (format 1)."""
+    """The trace as the JSON object ``backprop trace`` prints (format 1; its keys are
+    described in docs/problem-format.md, "The trace")."""
     return {
         "format": 1,
         "problem": t.problem.to_dict(),

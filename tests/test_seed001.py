@@ -1,6 +1,7 @@
 """Seed 001, questions 1 to 3: every number the worked solution prints, to the digits printed.
 
-Numbers are copied from ../shared/seeds/001_*.txt as printed (rows separated by ';').
+Numbers are copied as the exercise's printed worked solution ("the seed" below) gives
+them (rows separated by ';').
 Where the worked solution is wrong, the test asserts the correct value and says why.
 """
 

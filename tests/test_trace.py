@@ -1,4 +1,5 @@
-"""The trace: its JSON contract, update order, defaults and the problem-file features."""
+"""The trace: its JSON layout (see docs/problem-format.md), update order, defaults and the
+problem-file features."""
 
 import json
 import tempfile
@@ -38,7 +39,7 @@ def with_(**changes):
     return d
 
 
-def test_json_follows_the_contract():
+def test_json_follows_the_documented_layout():
     code, out, err = run_cli("trace", PROBLEMS / "seed001_q2b_tanh_batch.yaml")
     assert code == 0, err
     t = json.loads(out)

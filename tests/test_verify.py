@@ -1,8 +1,8 @@
 """backprop verify: claims checked against the trace, errors carried forward, exit codes.
 
-Claims for seed 001 are in tests/claims/, transcribed from ../shared/seeds/001_*.txt as
-printed, mistakes included. Every flag the tool raises on them is listed here with the
-reason it is right.
+Claims for the seed001 problems are in tests/claims/, transcribed from the exercise's
+printed worked solution ("the seed" below), mistakes included. Every flag the tool
+raises on them is listed here with the reason it is right.
 """
 
 import json
