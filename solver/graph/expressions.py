@@ -110,7 +110,7 @@ class Parser:
     """expr := term (+|- term)*;  term := factor (*|/ factor)*;  factor := (+|-) factor | power;
     power := atom [(**|^) factor];  atom := number | name | name[index] | f(args) | (expr)."""
 
-    def __init__(self, ex, tokens, known, text="", spans=()):
+    def __init__(self, ex, tokens, known, text, spans):
         self.ex, self.sp, self.tokens, self.known, self.i, self.depth = ex, ex.sp, tokens, known, 0, 0
         self.text, self.spans = text, spans
 
@@ -223,7 +223,7 @@ class Parser:
                 end = self.closing(end + 1)
             elif end < len(self.tokens) and self.tokens[end][1] == "(":
                 end = self.closing(end)
-            inside = end is not None and end == self.closing(first) and self.tokens[first][1] == "("
+            inside = first < len(self.tokens) and self.tokens[first][1] == "(" and end == self.closing(first)
             return f"; for e to a power write exp({self.source(first, end, inside)})"
         if self.peek() == "(":
             close = suggest(name, self.ex.functions)
