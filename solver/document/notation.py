@@ -30,7 +30,7 @@ def _shift(l, shift):
 #: symbol sets, keyed by the names in solver.spec.NOTATIONS; '@' stands for the layer,
 #: '#' for the unit. A preset changes symbols (and numbering), never numbers.
 PRESETS = {
-    "default": {  # seed 000: tilde-z, z, W^(l) numbered from 0
+    "default": {  # tilde-z (net input) and z (output), W^(l) numbered from 0
         "describe": "pre\u2010activations" r" $\tilde{\mathbf{z}}^{(k)}$, activations $\mathbf{z}^{(k)}$ "
                     r"with $\mathbf{z}^{(0)} = \mathbf{x}$, parameters $\mathbf{W}^{(l)}, \mathbf{b}^{(l)}$ "
                     r"numbered from 0 (layer $k$ uses $\mathbf{W}^{(k-1)}$)",
@@ -41,7 +41,7 @@ PRESETS = {
         "yhat": r"\hat{\mathbf{y}}", "y": r"\mathbf{y}", "yhat_unit": r"\hat{y}_{#}",
         "y_unit": "y_{#}", "arg": "x", "eta": r"\eta", "layer": "k",
     },
-    "bracket": {  # seed 001: z^[l], x^[l], w^[l] numbered from 1
+    "bracket": {  # z^[l] (net input), x^[l] (output), w^[l] numbered from 1
         "describe": r"nets $z^{[\ell]}$, layer outputs $x^{[\ell]}$ with $x^{[0]}$ the input, "
                     r"parameters $w^{[\ell]}, b^{[\ell]}$ numbered from 1",
         "pre": r"z^{[@]}", "act": r"x^{[@]}", "W": r"w^{[@]}", "b": r"b^{[@]}",
