@@ -11,7 +11,10 @@ the second matrix, the one into layer 2 (layers are numbered 1..L, the input is 
 import datetime
 import difflib
 import math
+import os
 import re
+import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -306,10 +309,22 @@ def read_yaml(path, what="problem file", loader=Loader, keys="title, network, ..
     Before PyYAML builds anything, the file's size, encoding, characters, nesting depth
     and alias expansion are checked (see MAX_FILE_BYTES, MAX_DEPTH, MAX_ALIAS_NODES).
     """
-    path = Path(path)
+    if path is not STDIN:
+        path = Path(path)
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
+        if path is STDIN:
+            if sys.stdin is None:
+                raise OSError("there is no standard input")
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:  # a named pipe or a device is not opened: reading it could wait for ever
+            mode = os.stat(path).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(mode):
+                odd = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+                raise InputError(path, "", f"expected a {what}, got {odd}")
+            with open(path, "rb") as f:
+                raw = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(path, "", f"no such {what}") from None
     except IsADirectoryError:
@@ -361,11 +376,27 @@ def load(path):
 PROBLEM_SUFFIXES = (".yaml", ".yml")
 
 
+class _Stdin(str):
+    """The type of :data:`STDIN`: a name, which :func:`read_yaml` reads standard input for."""
+
+
+#: standard input as a problem file (``-`` on the command line), named ``<stdin>`` in messages
+STDIN = _Stdin("<stdin>")
+
+
 def problem_files(paths):
-    """The problem files named by ``paths``: files as given, folders' *.yaml in name order."""
+    """The problem files named by ``paths``: files as given, folders' *.yaml in name order,
+    ``-`` as :data:`STDIN`; a file named twice (itself and in its folder, ``./p.yaml`` and
+    ``p.yaml``) is there once, where it was named first.
+
+    >>> [str(p) for p in problem_files(["problems/seed001_q1_sigmoid_sgd.yaml", "-",
+    ...                                 "./problems/seed001_q1_sigmoid_sgd.yaml", "-"])]
+    ['problems/seed001_q1_sigmoid_sgd.yaml', '<stdin>']
+    """
     out = []
-    for p in map(Path, paths):
-        if p.is_dir():
+    for p in paths:
+        p = STDIN if str(p) == "-" else Path(p)
+        if p is not STDIN and p.is_dir():
             try:
                 found = sorted(f for f in p.iterdir() if f.suffix in PROBLEM_SUFFIXES and f.is_file())
             except OSError as e:
@@ -375,7 +406,13 @@ def problem_files(paths):
             out.extend(found)
         else:
             out.append(p)
-    return out
+    unique, seen = [], set()
+    for p in out:
+        key = p if p is STDIN else os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
 
 
 def problem_kind(data, as_graph=False):
