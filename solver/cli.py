@@ -16,20 +16,40 @@ import click
 from .errors import InputError
 
 
-def run_each(paths, action, quiet=False, jobs=1):
+#: how long an interrupted run waits for the problems being worked on to stop
+GRACE_SECONDS = 2
+#: what stops a run as Ctrl-C does (each exits with 128 + its number)
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def run_each(paths, action, quiet=False, jobs=1, outputs=None):
     """Run ``action(file)`` on every problem file; report errors and progress, return exit code.
 
-    With ``jobs`` > 1 the files are worked on in that many threads (the work is mostly
-    pdflatex, a separate process); progress lines come in the order files finish.
+    The files are worked on in ``jobs`` threads (the work is mostly pdflatex, a separate
+    process); progress lines come in the order files finish. ``outputs`` (folder, suffix)
+    names each file's output: if one cannot be written, or two files would write the
+    same one, nothing is done (files.check_outputs). An OSError becomes the file's
+    one-line error.
+
+    Ctrl-C, SIGTERM or SIGHUP stops the run: no file is started, pdflatex is killed,
+    no temporary or partial file is left (files.stop), the files done stay; one line
+    says how many, and the exit code is 128 + the signal's number (130 for Ctrl-C).
     """
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from . import files
     from .spec import problem_files
 
     try:
-        files = problem_files(paths)
+        todo = problem_files(paths)
+        refused = files.check_outputs(outputs[0], todo, outputs[1]) if outputs else []
     except InputError as e:
+        refused = [e]
+    for e in refused:
         click.echo(str(e), err=True)
+    if refused:
         return 2
-    many = len(files) > 1
+    many = len(todo) > 1
     failed = done = 0
 
     def report(outcome):
@@ -39,26 +59,85 @@ def run_each(paths, action, quiet=False, jobs=1):
             failed += 1
             click.echo(str(outcome), err=True)
         elif outcome and not quiet:
-            click.echo(f"[{done}/{len(files)}] {outcome}" if many else outcome, err=True)
+            click.echo(f"[{done}/{len(todo)}] {outcome}" if many else outcome, err=True)
 
     def attempt(f):
+        files.going()
         try:
             return action(f)
         except InputError as e:
             return e
+        except OSError as e:  # one that no stage put in words
+            return InputError(f, "", f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else ""))
 
-    if jobs > 1 and many:
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for future in as_completed([pool.submit(attempt, f) for f in files]):
-                report(future.result())
-    else:
-        for f in files:
-            report(attempt(f))
+    caught = []
+    restore = _catch_signals(caught.append)
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        running = [pool.submit(attempt, f) for f in todo]
+        while running and not caught:  # a signal's handler only notes it; it is acted on here
+            finished, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in running:
+                if future in finished:
+                    report(future.result())
+            running = [f for f in running if f not in finished]
+        if caught:
+            return _interrupted(pool, running, len(todo) - len(running) - failed, len(todo), caught[0])
+    finally:
+        restore()
+    pool.shutdown()
     if many and not quiet:
-        click.echo(f"{len(files) - failed} of {len(files)} problem files done"
+        click.echo(f"{len(todo) - failed} of {len(todo)} problem files done"
                    + (f", {failed} with errors" if failed else ""), err=True)
     return 2 if failed else 0
+
+
+def _catch_signals(note):
+    """Make STOP_SIGNALS call ``note(number)`` (once; later ones are ignored), except those
+    ignored already (nohup, a background job); returns what puts the handlers back."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    numbers = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+    before = {n: signal.getsignal(n) for n in numbers}
+
+    def handler(number, frame):
+        for n in numbers:
+            signal.signal(n, signal.SIG_IGN)
+        note(number)
+
+    def restore():
+        for n, h in before.items():
+            if h is not None:  # None: not set from Python, cannot be put back
+                signal.signal(n, h)
+
+    for n in numbers:
+        if before[n] is not signal.SIG_IGN:
+            signal.signal(n, handler)
+    return restore
+
+
+def _interrupted(pool, running, done, total, number):
+    """Stop an interrupted run (see run_each) and say so; returns the exit code."""
+    from concurrent.futures import wait
+
+    from . import compile, files
+
+    files.stop()  # after a write in progress, none: no partial file, no new temporary folder
+    compile.kill_running()
+    pool.shutdown(wait=False, cancel_futures=True)
+    wait([f for f in running if not f.cancelled()], timeout=GRACE_SECONDS)  # in pdflatex: at once
+    files.remove_temp_folders()
+    done += sum(1 for f in running if f.done() and not f.cancelled() and f.exception() is None
+                and not isinstance(f.result(), InputError))
+    click.echo(f"interrupted: {done} of {total} problem files done", err=True)
+    if not all(f.done() for f in running):  # still computing: not worth waiting for
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + number)
+    return 128 + number
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,7 +149,7 @@ def main():
     the commands below on it, or on a folder of problem files.
 
     \b
-    Exit codes: 0 done, 1 verify found a mismatch, 2 bad input.
+    Exit codes: 0 done, 1 verify found a mismatch, 2 bad input, 130 interrupted (Ctrl-C).
     """
 
 
@@ -81,7 +160,7 @@ def check(paths, quiet):
     """Check problem files: refuse exactly what trace and solve would refuse.
 
     Reads, checks and traces each problem (layered problems; the numbers are not
-    printed), writing nothing. Exits 0 if every file is valid, 2 (with one message
+    printed; - reads one from standard input), writing nothing. Exits 0 if every file is valid, 2 (with one message
     per bad file) otherwise.
     """
     from .spec import check_problem
@@ -99,11 +178,12 @@ def check(paths, quiet):
 def trace(paths, out_dir, indent, as_graph):
     """Print every number of the solution as JSON.
 
-    With one problem file the JSON goes to standard output; with -o each problem's
-    trace is written to FOLDER/<name>.json (folders of problems need -o).
+    With one problem file (- reads it from standard input) the JSON goes to standard
+    output; with -o each problem's trace is written to FOLDER/<name>.json (folders of
+    problems need -o).
     """
     from . import trace as tr
-    from .spec import read_problem
+    from .spec import STDIN, read_problem
 
     def dump(f):
         kind, p = read_problem(f, as_graph)
@@ -113,11 +193,11 @@ def trace(paths, out_dir, indent, as_graph):
         return json.dumps(tr.to_json(tr.trace(p)), indent=indent)
 
     if out_dir is None:
-        files = [Path(p) for p in paths]
+        files = [STDIN if p == "-" else Path(p) for p in paths]
         if len(files) != 1:
             click.echo("trace: give one problem file, or use -o FOLDER for several", err=True)
             sys.exit(2)
-        if files[0].is_dir():
+        if files[0] is not STDIN and files[0].is_dir():
             click.echo(str(InputError(files[0], "", "expected a problem file, got a folder "
                                                     "(use -o FOLDER to trace every problem in it)")), err=True)
             sys.exit(2)
@@ -134,10 +214,10 @@ def trace(paths, out_dir, indent, as_graph):
     def action(f):
         target = output_path(out_dir, f, ".json")
         text = dump(f)
-        write_atomic(target, text.encode())
+        write_atomic(target, text.encode(), f)
         return f"{f} -> {target}"
 
-    sys.exit(run_each(paths, action))
+    sys.exit(run_each(paths, action, outputs=(out_dir, ".json")))
 
 
 @main.command()
@@ -206,7 +286,7 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
             tex = Solution.from_data(data, f, as_graph).tex
             tex_path = output_path(out_dir, f, ".tex")
             if tex_only:
-                write_atomic(tex_path, tex.encode("utf-8"))
+                write_atomic(tex_path, tex.encode("utf-8"), f)
                 return f"{f} -> {tex_path}"
             pdf_path = output_path(out_dir, f, ".pdf")
             if pending is not None:
@@ -214,10 +294,10 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
                 p.finish(tex, pdf_path, source_name=f)
             else:
                 cp.compile_pdf(tex, pdf_path, source_name=f)
-            write_atomic(tex_path, tex.encode("utf-8"))  # after the PDF: a failure leaves neither
+            write_atomic(tex_path, tex.encode("utf-8"), f)  # after the PDF: a failure leaves neither
             return f"{f} -> {pdf_path}"
         finally:
             if pending is not None:
                 pending.cancel()
 
-    sys.exit(run_each(paths, action, quiet, jobs))
+    sys.exit(run_each(paths, action, quiet, jobs, outputs=(out_dir, ".tex" if tex_only else ".pdf")))

@@ -6,16 +6,20 @@ for one), and latexmk's Perl start-up and its extra checking run cost more than 
 whole Python side of ``backprop solve``. It runs in a temporary folder with
 ``-no-shell-escape`` and a timeout, and the PDF is moved into place only when
 compilation succeeded, so the output folder never holds a partial file.
+
+Every pdflatex runs in a session of its own (a Ctrl-C in the terminal reaches Python
+only) and is known to :func:`kill_running`, which an interrupted run calls; after
+``files.stop()`` none starts.
 """
 
 import os
 import shutil
 import subprocess
-import tempfile
+import threading
 from pathlib import Path
 
 from .errors import InputError
-from .files import cache_dir, place, write_atomic
+from .files import TempFolder, cache_dir, going, place, write_atomic
 
 PDFLATEX = ("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape")
 MAX_PASSES = 3
@@ -41,6 +45,49 @@ def _tex_env(folder):
     return dict(os.environ, TEXMFOUTPUT=str(folder), openout_any="p", openin_any="p")
 
 
+_running = set()  # the pdflatex processes started and not yet waited for
+_running_lock = threading.Lock()
+
+
+def _start(cmd, folder, stdin=subprocess.DEVNULL):
+    """Start ``cmd`` (pdflatex) in ``folder``, in a session of its own, known to
+    :func:`kill_running`; Interrupted after ``files.stop()``."""
+    with _running_lock:
+        going()
+        proc = subprocess.Popen(cmd, cwd=folder, env=_tex_env(folder), stdin=stdin,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        _running.add(proc)
+    return proc
+
+
+def _wait(proc, timeout):
+    """The exit code of ``proc``; it is killed if the wait ends otherwise (a timeout, an
+    interrupt). Interrupted if the run was stopped meanwhile (it was killed then)."""
+    try:
+        code = proc.wait(timeout=timeout)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        with _running_lock:
+            _running.discard(proc)
+    going()
+    return code
+
+
+def kill_running():
+    """Kill every pdflatex this process runs, and wait for them to end (for an
+    interrupted run, after files.stop(): none starts anew)."""
+    with _running_lock:
+        procs = list(_running)
+    for proc in procs:
+        proc.kill()
+    for proc in procs:
+        proc.wait()
+
+
 def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
     """Compile LaTeX source ``tex`` into ``pdf_path``; raise InputError on a LaTeX error.
 
@@ -49,22 +96,19 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
     pdf_path = Path(pdf_path)
     if shutil.which(PDFLATEX[0]) is None:
         raise InputError(source_name, "", "pdflatex is not installed (run scripts/setup.sh)")
-    with tempfile.TemporaryDirectory(prefix="backprop-") as tmp:
-        write_atomic(Path(tmp) / "doc.tex", tex.encode("utf-8"))
-        env = _tex_env(tmp)
+    with TempFolder() as tmp:
+        write_atomic(tmp / "doc.tex", tex.encode("utf-8"), source_name)
         for _ in range(MAX_PASSES):
             try:
-                run = subprocess.run([*PDFLATEX, "doc.tex"], cwd=tmp, env=env, timeout=timeout,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                code = _wait(_start([*PDFLATEX, "doc.tex"], tmp), timeout)
             except subprocess.TimeoutExpired:
                 raise InputError(source_name, "", f"LaTeX did not finish within {timeout} s") from None
-            log = (Path(tmp) / "doc.log").read_text(encoding="latin-1", errors="replace")
-            if run.returncode != 0 or not (Path(tmp) / "doc.pdf").exists():
+            log = (tmp / "doc.log").read_text(encoding="latin-1", errors="replace")
+            if code != 0 or not (tmp / "doc.pdf").exists():
                 raise InputError(source_name, "", f"LaTeX error: {first_error(log)}")
             if "Rerun to get" not in log:
                 break
-        place(Path(tmp) / "doc.pdf", pdf_path)
+        place(tmp / "doc.pdf", pdf_path, source_name)
     return pdf_path
 
 
@@ -72,7 +116,7 @@ def write_document(tex, path, source_name="document"):
     """Write LaTeX source ``tex`` to ``path`` as it is if the name ends in .tex, else
     compiled into a PDF (:func:`compile_pdf`); the same guarantees either way."""
     if str(path).endswith(".tex"):
-        write_atomic(path, tex.encode("utf-8"))
+        write_atomic(path, tex.encode("utf-8"), source_name)
         return Path(path)
     return compile_pdf(tex, path, source_name)
 
@@ -96,17 +140,15 @@ def _format_path(preamble):
 def build_format(preamble, fmt_path, timeout=120):
     """Dump ``preamble`` (packages loaded) into the format file ``fmt_path``; True if done."""
     fmt_path = Path(fmt_path)
-    with tempfile.TemporaryDirectory(prefix="backprop-fmt-") as tmp:
-        write_atomic(Path(tmp) / "pre.tex", (preamble + "\n\\dump\n").encode("utf-8"))
-        env = _tex_env(tmp)
+    with TempFolder("backprop-fmt-") as tmp:
         try:
-            run = subprocess.run([PDFLATEX[0], "-ini", *PDFLATEX[1:], "-jobname=pre", "&pdflatex", "pre.tex"],
-                                 cwd=tmp, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            write_atomic(tmp / "pre.tex", (preamble + "\n\\dump\n").encode("utf-8"))
+            code = _wait(_start([PDFLATEX[0], "-ini", *PDFLATEX[1:], "-jobname=pre", "&pdflatex", "pre.tex"],
+                                tmp), timeout)
         except (OSError, subprocess.TimeoutExpired):
             return False
-        built = Path(tmp) / "pre.fmt"
-        if run.returncode != 0 or not built.exists():
+        built = tmp / "pre.fmt"
+        if code != 0 or not built.exists():
             return False
         try:
             place(built, fmt_path)
@@ -131,38 +173,42 @@ class Pending:
         self.timeout = timeout
         self.proc = None
         self.fmt, self.with_format = None, False
-        self.tmp = tempfile.TemporaryDirectory(prefix="backprop-")
-        d = Path(self.tmp.name)
+        self.tmp = TempFolder()
+        d = self.tmp.path
         if shutil.which(PDFLATEX[0]) is None:
             return
         self.fmt = _format_path(preamble)
         self.with_format = self.fmt is not None and self.fmt.exists()
-        env = _tex_env(d)
         # scrollmode until the body arrives: nonstopmode would refuse to read the pipe
         if self.with_format:  # the packages come loaded from the format
             cmd = [PDFLATEX[0], f"-fmt={self.fmt.with_suffix('')}", "-interaction=scrollmode",
                    *PDFLATEX[2:], "-jobname=doc"]
         else:
-            write_atomic(d / "pre.tex", preamble.encode("utf-8"))
             cmd = [PDFLATEX[0], "-interaction=scrollmode", *PDFLATEX[2:], "-jobname=doc", r"\input{pre}"]
         try:
-            self.proc = subprocess.Popen(cmd, cwd=d, env=env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except OSError:
+            if not self.with_format:
+                write_atomic(d / "pre.tex", preamble.encode("utf-8"))
+            self.proc = _start(cmd, d, stdin=subprocess.PIPE)
+        except OSError:  # finish falls back to compile_pdf, which says what is wrong
             self.proc = None
+        except BaseException:
+            self.tmp.remove()
+            raise
 
     def cancel(self):
         """Stop the waiting pdflatex (if any) and remove its folder."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
             self.proc.wait()
-        if self.proc is not None and self.proc.stdin:
+            with _running_lock:
+                _running.discard(self.proc)
             try:
                 self.proc.stdin.close()
             except OSError:
                 pass
         self.proc = None
-        self.tmp.cleanup()
+        self.tmp.remove()
 
     def finish(self, tex, pdf_path, source_name="document"):
         """Compile ``tex`` (which must start with the preamble given to ``start``) into
@@ -170,9 +216,9 @@ class Pending:
         if self.proc is None or not tex.startswith(self.preamble) or self.proc.poll() is not None:
             self.cancel()
             return compile_pdf(tex, pdf_path, source_name, self.timeout)
-        d = Path(self.tmp.name)
+        d = self.tmp.path
         try:
-            write_atomic(d / "body.tex", tex[len(self.preamble):].encode("utf-8"))
+            write_atomic(d / "body.tex", tex[len(self.preamble):].encode("utf-8"), source_name)
             try:
                 self.proc.stdin.write(b"\\nonstopmode\\input{body}\n")
                 self.proc.stdin.close()
@@ -180,7 +226,7 @@ class Pending:
                 self.cancel()
                 return compile_pdf(tex, pdf_path, source_name, self.timeout)
             try:
-                code = self.proc.wait(timeout=self.timeout)
+                code = _wait(self.proc, self.timeout)
             except subprocess.TimeoutExpired:
                 raise InputError(source_name, "", f"LaTeX did not finish within {self.timeout} s") from None
             log_file = d / "doc.log"
@@ -195,7 +241,7 @@ class Pending:
             if "Rerun to get" in log:  # needs more passes: do them on the whole document
                 self.cancel()
                 return compile_pdf(tex, pdf_path, source_name, self.timeout)
-            place(d / "doc.pdf", pdf_path)
+            place(d / "doc.pdf", pdf_path, source_name)
             if not self.with_format and self.fmt is not None:
                 build_format(self.preamble, self.fmt)  # once: later runs load it ready-made
             return pdf_path
