@@ -185,7 +185,7 @@ def _network(c):
         if n in g.expr:
             value = c.s.values.get(n)
             rows.append(Row(Math(c.name(n), " &= ", c.tex(g.expr[n]),
-                                 "" if value is None else " = " + c.num(value))))
+                                 "" if value is None else " = " + c.num(value)), key=("values", n)))
     if samples and LOSS_NAME in g.expr:
         mean = r"\frac{1}{%s}" % samples if p.reduction == "mean" else ""
         rows.append(Row(Math(rf"E &= {mean}\sum_{{{k}=1}}^{{{samples}}} {c.name(LOSS_NAME)}")))
@@ -378,7 +378,7 @@ def _backward(c):
         row = f"{lhs} &= {generic}" + (f" \\\\ &= {nums}" if nums else "")
         if final and final != generic:
             row += f" = {final}"
-        rows.append(Row(Math(row)))
+        rows.append(Row(Math(row), key=("gradients", st.node)))
     blocks = [Para(text(r"Going through the graph from $E$ back to the inputs (reverse topological order), each "
                         r"$\partial E / \partial n$ is computed once, from the derivatives of the children of $n$ "
                         "already computed, and reused: no product of the chain rule is formed twice.")),
@@ -436,12 +436,14 @@ def _results(c):
             blocks.append(Para((f"This formula is written as computed, not simplified: it is {budget}.",)))
         if r.new_value is not None and r.frozen:
             name, old = c.name(r.name), c.num(p.parameters[r.name])
-            blocks.append(Para(text(f"${name}$ is not trained (frozen): the update keeps ${name} = {old}$.")))
+            blocks.append(Para(text(f"${name}$ is not trained (frozen): the update keeps ${name} = {old}$."),
+                               key=("updated", r.name)))
         elif r.new_value is not None:
             name, eta = c.name(r.name), fmt(p.learning_rate, p.digits)
             blocks.append(Para(text(
                 rf"With the learning rate $\eta = {eta}$ the update is ${name} \leftarrow {name} - \eta \, {lhs} = "
-                rf"{c.num(p.parameters[r.name])} - {eta} \cdot ({value}) = {c.num(r.new_value)}$.")))
+                rf"{c.num(p.parameters[r.name])} - {eta} \cdot ({value}) = {c.num(r.new_value)}$."),
+                key=("updated", r.name)))
     return blocks
 
 

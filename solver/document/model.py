@@ -15,9 +15,11 @@ Two kinds of content run through the blocks:
   that a writer formats them (:func:`fmt`, the one number formatter of every document
   and report) and another tool can read them.
 
-A row of an :class:`Align` may carry a ``key`` (for example ``(1, 2, "z")``: update 1,
-layer 2, pre-activations) so that a later pass finds the number it shows: ``backprop
-verify --pdf`` puts each claim beside its row this way (:func:`walk`).
+A row of an :class:`Align` (a :class:`Display`, a :class:`Para`) may carry a ``key``
+(for example ``(1, 2, "z")``: update 1, layer 2, pre-activations; ``("values", "z3")``,
+``("gradients", "z3")``, ``("updated", "v")`` in a graph problem's document) so that a
+later pass finds the number it shows: ``backprop verify --pdf`` puts each claim beside
+its row this way (:func:`walk`).
 """
 
 import math
@@ -154,8 +156,9 @@ class Heading:
 @dataclass
 class Para:
     """A line of text; consecutive Para blocks form one paragraph unless a :class:`Break`
-    separates them."""
+    separates them. ``key`` names the quantity the line ends with."""
     content: tuple
+    key: tuple = None
 
 
 @dataclass
