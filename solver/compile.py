@@ -88,10 +88,11 @@ def kill_running():
         proc.wait()
 
 
-def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
+def compile_pdf(tex, pdf_path, source_name="document", timeout=120, log_path=None):
     """Compile LaTeX source ``tex`` into ``pdf_path``; raise InputError on a LaTeX error.
 
-    ``source_name`` names the problem file in the error message.
+    ``source_name`` names the problem file in the error message; ``log_path``, if given,
+    receives pdflatex's log of the last pass (overfull boxes, for tests/test_pages.py).
     """
     pdf_path = Path(pdf_path)
     if shutil.which(PDFLATEX[0]) is None:
@@ -109,6 +110,8 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120):
             if "Rerun to get" not in log:
                 break
         place(tmp / "doc.pdf", pdf_path, source_name)
+        if log_path is not None:
+            write_atomic(log_path, log.encode("latin-1", errors="replace"))
     return pdf_path
 
 
