@@ -280,10 +280,11 @@ def _drawing_item(i):
 
 
 def _drawing(b):
+    """A TikZ picture, scaled by ``b.scale`` and then, if still wider than the line, to its width."""
     body = "\\begin{tikzpicture}\n" + "\n".join(_drawing_item(i) for i in b.items) + "\n\\end{tikzpicture}"
     if b.scale < 1:
         body = f"\\scalebox{{{b.scale:.3f}}}{{%\n{body}}}"
-    return body + "\n"
+    return f"\\resizebox{{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}}{{!}}{{%\n{body}}}\n"
 
 
 WRITERS = {
