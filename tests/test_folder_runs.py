@@ -143,7 +143,7 @@ def test_two_files_that_would_write_the_same_output_are_refused_before_any_work(
 def test_a_file_named_twice_is_done_once(tmp_path):
     src = folder_of(tmp_path, LAYERED[:2], copies=1)
     first = f"in/c0_{LAYERED[0]}.yaml"
-    code, _, err = run_cli("solve", first, f"./{first}", "in", first, "--tex-only", "-o", "out", cwd=tmp_path)
+    code, _, err = run_cli("solve", first, f"./{first}", "in", first, "--tex-only", "-j", 1, "-o", "out", cwd=tmp_path)
     assert code == 0 and err.splitlines() == [
         f"[1/2] {first} -> out/c0_{LAYERED[0]}.tex",
         f"[2/2] in/c0_{LAYERED[1]}.yaml -> out/c0_{LAYERED[1]}.tex",
