@@ -110,9 +110,10 @@ class Solution:
         return html.write(self.document)
 
     def write_tex(self, path):
-        """Write the LaTeX source to ``path`` (atomically); returns the path."""
+        """Write the LaTeX source to ``path`` (atomically); returns the path. A file-system
+        error raises InputError naming the path."""
         from .files import write_atomic
-        write_atomic(Path(path), self.tex.encode("utf-8"))
+        write_atomic(Path(path), self.tex.encode("utf-8"), source=self.problem.file)
         return Path(path)
 
     def write_pdf(self, path):

@@ -96,7 +96,8 @@ def compile_pdf(tex, pdf_path, source_name="document", timeout=120, log_path=Non
     """
     pdf_path = Path(pdf_path)
     if shutil.which(PDFLATEX[0]) is None:
-        raise InputError(source_name, "", "pdflatex is not installed (run scripts/setup.sh)")
+        raise InputError(source_name, "", "pdflatex is not installed (see the README's Install section; "
+                                          "--tex-only writes the LaTeX source without it)")
     with TempFolder() as tmp:
         write_atomic(tmp / "doc.tex", tex.encode("utf-8"), source_name)
         for _ in range(MAX_PASSES):

@@ -80,3 +80,25 @@ def test_verify_takes_files_or_mappings_and_agrees_with_the_command():
     assert ok.ok and repr(ok) == "<Verification: 1 ok>"
     with pytest.raises(bp.InputError, match=r"^<claims>: updates\[0\]"):
         bp.verify(SMALL, {"updates": [{"loss": 0.08}]})
+
+
+def test_without_pdflatex_a_pdf_is_one_line_saying_what_to_do(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PATH=str(tmp_path))  # no pdflatex on it
+    p = subprocess.run([sys.executable, "-m", "backprop_solver", "solve", str(Q1), "-o", str(tmp_path / "out")],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1
+    assert "pdflatex is not installed (see the README's Install section; --tex-only" in p.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    with pytest.raises(bp.InputError, match="pdflatex is not installed"):
+        os.environ["PATH"], saved = str(tmp_path), os.environ["PATH"]
+        try:
+            bp.solve(SMALL).write_pdf(tmp_path / "x.pdf")
+        finally:
+            os.environ["PATH"] = saved
+    with pytest.raises(bp.InputError, match=r"cannot write .*x\.tex"):
+        (tmp_path / "file").write_text("")
+        bp.solve(SMALL).write_tex(tmp_path / "file" / "x.tex")
