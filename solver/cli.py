@@ -2,8 +2,8 @@
 
 Every command takes problem files or folders of them. Bad input exits with code 2 and
 one line ``FILE: KEY: what was expected`` on stderr; nothing partial is written.
-Stage modules are imported inside the commands, so ``backprop trace`` never loads
-SymPy or Jinja.
+Stage modules are imported inside the commands, so ``backprop trace`` of a layered
+problem never loads SymPy. The Python API (solver/api.py) runs the same stages.
 """
 
 import json
