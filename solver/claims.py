@@ -33,6 +33,20 @@ The direct inputs, per update u and layer l (samples as columns, see solver.trac
 
 Input, target and samples of an update, and a prediction's input, are given by the
 problem: they are ok or wrong, never carried forward.
+
+A graph problem's claims (solver.graph: a network written as equations) are the numbers
+of its trace: ``values`` (any node), ``gradients`` (dE/dnode for the nodes of the
+backward pass) and ``updated`` (the parameters after the update). Their direct inputs
+follow the graph (:class:`Nodes`):
+
+    value of n     the values of n's parents (the names in its definition)
+    dE/dn          dE/dc of every child c of n, and the values in the local
+                   derivative dc/dn as the document writes it (1 - a3^2 for a3 = tanh(z3))
+    updated n      n and dE/dn                      (n - eta dE/dn; n if frozen)
+
+and they are recomputed exactly as the graph package computes (decimals exact, the
+rest with mpmath at 50 digits: solver.graph.Calculator). Inputs, targets and parameters
+are given by the problem: they are ok or wrong, never carried forward.
 """
 
 import math
@@ -44,7 +58,7 @@ import numpy as np
 
 from .errors import InputError
 from .functions import make_activation, make_loss, output_delta, output_loss
-from .spec import Checker, clip_text, kind_of, Loader, show, read_yaml
+from .spec import Checker, clip_text, kind_of, Loader, Problem, show, read_yaml, suggest
 from .trace import classify, forward, penalty, reduction_factor, weight_gradient
 
 STATUSES = ("ok", "wrong", "carried_forward", "wrong_shape")
@@ -146,13 +160,74 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class Key:
-    """Which quantity: update u (1-based) and layer l (1-based, None for the whole update),
-    or prediction j (1-based, then update and layer are None)."""
+    """Which quantity of a layered problem: update u (1-based) and layer l (1-based, None
+    for the whole update), or prediction j (1-based, then update and layer are None).
+
+    ``str(key)`` names it for people; ``label`` is the short name before an entry
+    (``z[0][1]``); ``fields()`` its fields in the JSON report; ``doc`` the key of the
+    document's row that shows it (solver.document.layered).
+
+    >>> str(Key(1, 2, "z")), str(Key(1, None, "loss")), str(Key(None, None, "class", 1))
+    ('z (update 1, layer 2)', 'loss (update 1)', 'class (prediction 1)')
+    """
 
     update: int | None
     layer: int | None
     quantity: str
     prediction: int | None = None
+
+    def __str__(self):
+        if self.prediction is not None:
+            return f"{self.quantity} (prediction {self.prediction})"
+        return f"{self.quantity} (update {self.update}" + (f", layer {self.layer})" if self.layer else ")")
+
+    @property
+    def label(self):
+        return self.quantity
+
+    def fields(self):
+        return {"update": self.update, "layer": self.layer, "quantity": self.quantity}
+
+    @property
+    def doc(self):
+        if self.prediction is not None:
+            return (None, None, self.quantity, self.prediction)
+        return (self.update, self.layer, self.quantity)
+
+
+#: the parts of a graph problem's claims, as its trace names them
+SECTIONS = ("values", "gradients", "updated")
+
+
+@dataclass(frozen=True)
+class NodeKey:
+    """Which quantity of a graph problem: ``section`` values (a node's value), gradients
+    (dE/dnode) or updated (a parameter after the update), and the node's name.
+
+    >>> [str(NodeKey(s, "w13")) for s in SECTIONS]
+    ['w13', 'dE/dw13', 'w13 (updated)']
+    """
+
+    section: str
+    node: str
+
+    def __str__(self):
+        return {"values": self.node, "gradients": f"dE/d{self.node}", "updated": f"{self.node} (updated)"}[self.section]
+
+    @property
+    def quantity(self):  # (never one of EXACT, whatever the node is called)
+        return self.section
+
+    @property
+    def label(self):
+        return str(self)
+
+    def fields(self):
+        return {"section": self.section, "name": self.node}
+
+    @property
+    def doc(self):
+        return (self.section, self.node)
 
 
 @dataclass
@@ -341,6 +416,91 @@ class Graph:
         raise ValueError(f"{k} has no direct inputs")
 
 
+class Nodes:
+    """A solved graph problem's quantities (values, gradients, updated), their true
+    values, direct inputs and recomputation: what :class:`Graph` is for layered problems.
+
+    The true values are the trace's (solver.graph.to_json). A recomputation takes each
+    input as the decimal it is written as (a claimed 0.1 is one tenth) and evaluates the
+    node's own expression with solver.graph.Calculator: exact while rational, else
+    mpmath at solver.graph.DIGITS digits, kinks decided as the graph package decides them.
+    """
+
+    def __init__(self, solution):
+        from . import graph
+
+        self.s, self.g, self.p = solution, solution.graph, solution.problem
+        self.E = graph.LOSS_NAME
+        steps = [st for st in solution.steps if st.value is not None]
+        self.known = {
+            "values": dict(solution.values),
+            "gradients": {**({self.E: 1.0} if steps else {}), **{st.node: st.value for st in steps},
+                          **{r.name: r.value for r in solution.results if r.value is not None}},
+            "updated": {r.name: r.new_value for r in solution.results if r.new_value is not None}}
+        self.local = {}  # node -> [(child, dchild/dnode as the document writes it)]
+        for (c, n), (f, _) in solution.locals.items():
+            self.local.setdefault(n, []).append((c, f))
+        backward = [self.E] + [st.node for st in steps]
+        self.rank = {"values": {n: i for i, n in enumerate(self.g.order)},
+                     "gradients": {n: i for i, n in enumerate(backward)},
+                     "updated": {n: i for i, n in enumerate(self.g.order)}}
+        self.calc = graph.Calculator(graph.DIGITS)
+
+    def true(self, k):
+        return np.array(self.known[k.section][k.node], dtype=float)
+
+    def _names(self, e):
+        """The nodes an expression uses, in the graph's order."""
+        return sorted((s.name for s in e.free_symbols if s.name in self.known["values"]),
+                      key=self.rank["values"].get)
+
+    def inputs(self, k):
+        """The direct inputs of ``k`` (see the module docstring)."""
+        n = k.node
+        if k.section == "values":
+            return [NodeKey("values", m) for m in self.g.parents[n]] if n in self.g.expr else []
+        if k.section == "gradients":
+            out = []
+            for c, f in self.local.get(n, []):
+                out += [NodeKey("gradients", c)] + [NodeKey("values", m) for m in self._names(f)]
+            return list(dict.fromkeys(out))
+        return [NodeKey("values", n)] + ([] if n in self.p.frozen else [NodeKey("gradients", n)])
+
+    def compute(self, k, get):
+        """``k`` recomputed from its direct inputs, taking each input's value from ``get``
+        (NaN when they give no finite number: a log of a negative claim, an overflow)."""
+        from fractions import Fraction
+
+        from .graph import NumberError, decimal, to_float
+
+        calc, n = self.calc, k.node
+
+        def at(section, m):
+            return decimal(float(get(NodeKey(section, m))))
+
+        def ev(e):
+            return calc.ev(e, {m: at("values", m) for m in self._names(e)})
+
+        try:
+            if k.section == "values":
+                v = ev(self.g.expr[n])
+            elif k.section == "gradients":
+                v = calc.add([calc.mul([at("gradients", c), ev(f)]) for c, f in self.local.get(n, [])])
+            elif n in self.p.frozen:
+                v = at("values", n)
+            else:
+                v = calc.add([at("values", n),
+                              calc.mul([Fraction(-1), self.p.number("learning_rate"), at("gradients", n)])])
+            return np.array(to_float(v))
+        except (NumberError, ValueError, OverflowError, ZeroDivisionError):
+            return np.array(math.nan)
+
+    def position(self, k):
+        """Where ``k`` comes in the computation: values, then the backward pass, then updates."""
+        rank = self.rank[k.section]
+        return (SECTIONS.index(k.section), rank.get(k.node, len(rank)))
+
+
 def order(k):
     """Where ``k`` comes in the computation: every quantity after its direct inputs."""
     if k.prediction is not None:
@@ -364,6 +524,7 @@ def order(k):
 def parse_claims(data, file, graph):
     """(Tolerance, claims in computation order) from a claims mapping; InputError if bad."""
     c = Checker(file)
+    _other_kind(c, data, SECTIONS, "layered", "updates and predictions")
     c.keys(data, "", ("tolerance", "updates", "predictions", "format", "problem"))
     tolerance = _tolerance(c, data.get("tolerance", "written"))
     claims = []
@@ -436,6 +597,67 @@ def parse_claims(data, file, graph):
     return tolerance, sorted(claims, key=lambda cl: order(cl.key))
 
 
+#: keys of a graph problem's trace that are not claims (formulas and pieces are not checked)
+GRAPH_IGNORED = ("format", "problem", "formulas", "pieces")
+
+
+def parse_graph_claims(data, file, nodes):
+    """(Tolerance, claims in computation order) from a graph problem's claims mapping:
+    ``values``, ``gradients``, ``updated``, each a mapping of node names to numbers, as
+    the trace writes them; InputError if bad."""
+    c = Checker(file)
+    _other_kind(c, data, ("updates", "predictions"), "graph", "values, gradients and updated")
+    c.keys(data, "", ("tolerance",) + SECTIONS + GRAPH_IGNORED)
+    tolerance = _tolerance(c, data.get("tolerance", "written"))
+    claims = []
+    for section in SECTIONS:
+        part = data.get(section) or {}
+        if not isinstance(part, dict):
+            c.fail(section, f"expected a mapping of names to numbers ({{z3: 0.5}}), got {kind_of(part)}")
+        for n, v in part.items():
+            path = f"{section}.{clip_text(getattr(n, 'text', n))}"
+            if n not in nodes.known[section]:
+                c.fail(path, _unknown(nodes, section, n))
+            if isinstance(v, list):
+                c.fail(path, f"expected one number ({NodeKey(section, n)} is a number), got a list")
+            if v is None:
+                c.fail(path, "expected a number, got nothing (null)")
+            values, texts = _numbers(c, v, path)
+            claims.append(Claim(NodeKey(section, n), path, values.tolist(), values, texts))
+    return tolerance, sorted(claims, key=lambda cl: nodes.position(cl.key))
+
+
+def _unknown(nodes, section, n):
+    """Why ``n`` cannot be claimed in ``section``, with the name it likely means."""
+    known = list(nodes.known[section])
+    p = nodes.p
+    if not known:
+        return {"values": "the problem gives no numbers (symbolic): there are no values to claim",
+                "gradients": "the problem computes no numeric gradient (symbolic, or no loss)",
+                "updated": "no parameter is updated: the problem has no learning_rate"}[section]
+    if section == "gradients" and n in nodes.known["values"]:
+        return (f"dE/d{n} is not computed: the backward pass goes from E to the derivatives asked for "
+                f"(graph.derivatives: {', '.join(p.derivatives)}) and computes dE/d of {_listed(known)}")
+    if section == "updated" and n in p.parameters:
+        return f"{n} is not updated: the update changes the parameters in graph.derivatives ({_listed(known)})"
+    close = suggest(str(getattr(n, "text", n)), known)
+    return (f"unknown name {clip_text(getattr(n, 'text', n))}"
+            + (f"; did you mean {close}?" if close else f"; the {section} are of {_listed(known)}"))
+
+
+def _listed(names, most=12):
+    names = list(names)
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
+def _other_kind(c, data, keys, kind, claims):
+    """Refuse, at its key, a claims file written for the other kind of problem."""
+    if isinstance(data, dict):
+        for k in keys:
+            if k in data:
+                c.fail(k, f"this is a {kind} problem: its claims are {claims} (as backprop trace prints them)")
+
+
 def _tolerance(c, v):
     if v == "written":
         return Tolerance()
@@ -467,9 +689,9 @@ class Result:
     def to_json(self):
         """This result as one entry of the ``--json`` report (see docs/claims-format.md)."""
         k = self.key
-        d = {"update": k.update, "layer": k.layer, "quantity": k.quantity, "status": self.status,
+        d = {**k.fields(), "status": self.status,
              "claimed": self.claimed, "expected": _plain(self.expected), "key": self.path}
-        if k.prediction is not None:
+        if getattr(k, "prediction", None) is not None:
             d["prediction"] = k.prediction
         if self.status in ("wrong", "carried_forward"):
             d["differ"] = self.differ
@@ -477,19 +699,12 @@ class Result:
             d["expected_shape"] = list(self.expected_shape)
         if self.status == "carried_forward":
             d["recomputed"] = _plain(self.recomputed)
-            d["from"] = [name(i) for i in self.from_inputs]
+            d["from"] = [str(i) for i in self.from_inputs]
         return d
 
 
 def _plain(v):
     return None if v is None else np.asarray(v).tolist()
-
-
-def name(k):
-    """A quantity's name for people: 'z (update 1, layer 2)', 'class (prediction 1)'."""
-    if k.prediction is not None:
-        return f"{k.quantity} (prediction {k.prediction})"
-    return f"{k.quantity} (update {k.update}" + (f", layer {k.layer})" if k.layer else ")")
 
 
 def _differ(claimed, texts, reference, tolerance, k, spread=0.0):
@@ -503,18 +718,18 @@ def _differ(claimed, texts, reference, tolerance, k, spread=0.0):
     return ~(np.abs(claimed - reference) <= allowed)
 
 
-def check(problem, t, tolerance, claims):
-    """Results for ``claims`` (in computation order) against the trace ``t`` of ``problem``.
+def check(g, tolerance, claims):
+    """Results for ``claims`` (in computation order) against the quantities ``g`` of a
+    problem (a :class:`Graph` of a layered trace or the :class:`Nodes` of a graph problem).
 
     >>> from backprop_solver.spec import load
     >>> from backprop_solver.trace import trace
-    >>> p = load("problems/seed001_q1_sigmoid_sgd.yaml"); t = trace(p)
+    >>> p = load("problems/seed001_q1_sigmoid_sgd.yaml")
     >>> c = Claim(Key(1, 2, "z"), "z", None, np.array([0.16495, 0.16495]),
     ...           np.array(["0.16495", "0.16495"], dtype=object))
-    >>> [r.status for r in check(p, t, Tolerance(), [c])]
+    >>> [r.status for r in check(Graph(p, trace(p)), Tolerance(), [c])]
     ['ok']
     """
-    g = Graph(problem, t)
     used, status, results = {}, {}, []
 
     def get(k):
@@ -602,7 +817,8 @@ def summary(results):
 
 
 def verify(problem_path, claims_path):
-    """Load both files, trace the problem and check the claims: (problem, trace, tolerance, results).
+    """Load both files, solve the problem and check the claims: (problem, result, tolerance,
+    results), the result being the layered trace or the graph problem's solution.
 
     Raises InputError for a bad problem file or a bad claims file.
     """
@@ -631,19 +847,26 @@ def written(v):
 
 def verify_data(data, problem_name, claims, claims_name):
     """:func:`verify` of a problem mapping and a claims mapping read from those names."""
-    from . import spec, trace as tr
+    from . import spec
 
-    if spec.problem_kind(data) == "graph":
-        raise InputError(problem_name, "graph", "verify checks layered-network problems "
-                                                "(network: ...) only; graph problems are not supported")
-    problem = spec.parse(data, problem_name)
-    t = tr.trace(problem)
-    tolerance, claims = parse_claims(written(claims), claims_name, Graph(problem, t))
+    kind, problem = spec.parse_problem(data, problem_name)
+    if kind == "graph":
+        from . import graph
+
+        result = graph.solve(problem)
+        quantities = Nodes(result)
+        tolerance, claims = parse_graph_claims(written(claims), claims_name, quantities)
+    else:
+        from . import trace as tr
+
+        result = tr.trace(problem)
+        quantities = Graph(problem, result)
+        tolerance, claims = parse_claims(written(claims), claims_name, quantities)
     # a tolerance near 1e308, or claims recomputed from huge claimed inputs, overflow to
     # inf: which compares as it should (everything within an infinite tolerance; an
     # infinite recomputation agrees with no finite claim), without NumPy's warnings
     with np.errstate(over="ignore", invalid="ignore"):
-        return problem, t, tolerance, check(problem, t, tolerance, claims)
+        return problem, result, tolerance, check(quantities, tolerance, claims)
 
 
 def to_json(results):
@@ -679,7 +902,7 @@ def report(results, tolerance, digits=6, show_all=False):
     for r in results:
         if r.status == "ok" and not show_all:
             continue
-        head = f"{name(r.key)}: {LABELS[r.status]}   [{r.path}]"
+        head = f"{r.key}: {LABELS[r.status]}   [{r.path}]"
         lines.append(head)
         if r.status == "wrong":
             n = int(np.size(r.expected))
@@ -687,14 +910,14 @@ def report(results, tolerance, digits=6, show_all=False):
                 lines.append(f"    {len(r.differ)} of {n} entries differ:")
             for index in r.differ[:6]:
                 claimed = _at(r.claimed_texts, index)
-                lines.append(f"    {r.key.quantity}{_entry(index)}: claimed {claimed}, "
+                lines.append(f"    {r.key.label}{_entry(index)}: claimed {claimed}, "
                              f"correct {_fmt(_at(r.expected, index), digits)}")
             if len(r.differ) > 6:
                 lines.append(f"    ... and {len(r.differ) - 6} more")
         elif r.status == "carried_forward":
-            lines.append(f"    follows from the claimed {', '.join(name(i) for i in r.from_inputs)}")
+            lines.append(f"    follows from the claimed {', '.join(map(str, r.from_inputs))}")
             for index in r.differ[:3]:
-                lines.append(f"    {r.key.quantity}{_entry(index)}: claimed {_at(r.claimed_texts, index)}, "
+                lines.append(f"    {r.key.label}{_entry(index)}: claimed {_at(r.claimed_texts, index)}, "
                              f"from the claims {_fmt(_at(r.recomputed, index), digits)}, "
                              f"correct {_fmt(_at(r.expected, index), digits)}")
             if len(r.differ) > 3:
@@ -796,23 +1019,24 @@ def _note(r, digits):
     return rf"\textcolor{{{colour}}}{{\text{{{what}:}}}}\ {claimed_tex(r, digits)}"
 
 
-def _doc_key(k):
-    """A Key as the document's rows name their quantities (solver.document.layered)."""
-    return (None, None, k.quantity, k.prediction) if k.prediction is not None else (k.update, k.layer, k.quantity)
-
-
 def annotate(doc, results, digits=6):
     """Put each claim beside the correct value it claims, in the document ``doc``.
 
-    The document shows each of z, a, delta, the gradients and the new parameters as an
-    aligned row that ends with its value; the claim goes on the next line (a tick where
-    it is right). The loss and the predictions get it on the same line. A claim the
-    document does not show (W, b, the input, updates beyond display.full_updates) is
-    listed in the closing section only.
+    The document shows each of z, a, delta, the gradients and the new parameters (a
+    graph problem: each node's value and dE/dnode) as an aligned row that ends with its
+    value; the claim goes on the next line (a tick where it is right). The loss, the
+    predictions and a graph problem's updated parameters get it on the same line. A
+    claim the document does not show (W, b, the input, updates beyond
+    display.full_updates, a graph problem's given numbers) is listed in the closing
+    section only.
     """
-    from .document.model import Align, Display, MathTable, walk
+    from .document.model import Align, Display, MathTable, Math, Para, walk
 
-    by = {_doc_key(r.key): r for r in results}
+    by = {r.key.doc: r for r in results}
+
+    def beside(r):  # on the same line
+        return _note(r, digits) if r.status == "ok" else r"\quad " + _note(r, digits)
+
     for b in walk(doc.blocks):
         if isinstance(b, Align):
             for row in b.rows:
@@ -821,8 +1045,9 @@ def annotate(doc, results, digits=6):
                     row.math += _note(r, digits) if r.status == "ok" else (
                         "\\\\\n" + r"&\phantom{=}\ " + _note(r, digits))
         elif isinstance(b, Display) and b.key in by:
-            r = by[b.key]
-            b.math += _note(r, digits) if r.status == "ok" else r"\quad " + _note(r, digits)
+            b.math += beside(by[b.key])
+        elif isinstance(b, Para) and b.key in by:
+            b.content += (" ", Math(_note(by[b.key], digits)))
         elif isinstance(b, MathTable) and b.keys:
             for row, keys in zip(b.rows, b.keys):
                 for col, key in keys.items():
@@ -833,11 +1058,12 @@ def annotate(doc, results, digits=6):
                         row[col] += (_note(r, digits) if r.status == "ok" else
                                      rf"\ \textcolor{{{COLOURS[r.status]}}}{{(\text{{claimed }}{r.claimed})}}")
                     else:
-                        row[col] += _note(r, digits) if r.status == "ok" else r"\quad " + _note(r, digits)
+                        row[col] += beside(r)
 
 
 def closing_section(results, tolerance, claims_name):
-    """The document's last section: the summary and every claim that is not ok."""
+    """The document's last section: the summary and every claim that is not ok, each
+    item starting with its key path (so that the lines of the item break in words)."""
     from .document.model import Break, Code, Heading, Items, Math, Para, Styled
 
     def coloured(status, words):
@@ -857,32 +1083,36 @@ def closing_section(results, tolerance, claims_name):
     if bad:
         items = []
         for r in bad:
-            label = {"wrong": "wrong", "carried_forward": "carried forward",
-                     "wrong_shape": "wrong shape"}[r.status]
-            detail = ""
             if r.status == "wrong_shape":
                 got = "null" if r.claimed is None else _shape_text(np.shape(r.claimed))
                 want = "null" if r.expected is None else _shape_text(r.expected_shape)
                 detail = f": expected {want}{_shape_hint(r)}, claimed {got}"
             elif r.status == "carried_forward":
-                detail = ": follows from the claimed " + ", ".join(name(i) for i in r.from_inputs)
+                detail = " follows from the claimed " + ", ".join(map(str, r.from_inputs))
             elif np.size(r.expected) == 1:
                 detail = f": claimed {_at(r.claimed_texts, [])}, correct {_fmt(_at(r.expected, []), 6)}"
             else:
                 detail = f": {len(r.differ)} of {np.size(r.expected)} entries differ"
-            items.append((coloured(r.status, (label,)), ": " + name(r.key) + detail + " (",
-                          Code(r.path), ")"))
+            items.append((Code(r.path), " ", coloured(r.status, (LABELS[r.status].lower() + ":",)),
+                          f" {r.key}{detail}"))
         blocks.append(Items(items))
     return blocks
 
 
-def document(problem, t, tolerance, results, claims_name):
-    """The worked solution as LaTeX, with the claims beside the correct numbers."""
-    from . import derive
+def document(problem, result, tolerance, results, claims_name):
+    """The worked solution as LaTeX, with the claims beside the correct numbers; ``result``
+    is the layered trace or the graph problem's solution (see :func:`verify`)."""
     from .document import latex
-    from .document.layered import build
 
-    doc = build(t, derive.derive_problem(problem))
+    if isinstance(problem, Problem):
+        from . import derive
+        from .document.layered import build
+
+        doc = build(result, derive.derive_problem(problem))
+    else:
+        from .document.graph import build
+
+        doc = build(result)
     annotate(doc, results, problem.digits)
     doc.add(*closing_section(results, tolerance, claims_name))
     return latex.write(doc)

@@ -84,8 +84,8 @@ def test_every_command_asks_the_one_kind_dispatch(tmp_path, monkeypatch):
     assert done[gr, "check"][0] == 0 and "ok (graph of" in done[gr, "check"][1]
     assert '"updates"' in done[lay, "trace"][1] and '"updates"' not in done[gr, "trace"][1]
     assert done[lay, "solve"][::2] == (0, 1) and done[gr, "solve"][::2] == (0, 1)  # pdflatex early
-    assert "graph problems are not supported" not in done[lay, "verify"][1]
-    assert done[gr, "verify"][0] == 2 and "graph problems are not supported" in done[gr, "verify"][1]
+    assert "this is a graph problem" not in done[lay, "verify"][1]
+    assert done[gr, "verify"][0] == 2 and "this is a graph problem" in done[gr, "verify"][1]  # claims: updates
 
 
 def test_the_kind_dispatch_decides_for_every_command(tmp_path, monkeypatch):
@@ -95,4 +95,4 @@ def test_the_kind_dispatch_decides_for_every_command(tmp_path, monkeypatch):
     for command in ("check", "trace", "solve", "verify"):
         code, text, _ = done[GRAPH.name, command]
         assert code == 2 and f"{GRAPH}: " in text and "network" in text, (command, text)
-        assert "graph problems are not supported" not in text
+        assert "this is a graph problem" not in text
