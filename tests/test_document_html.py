@@ -111,8 +111,11 @@ def test_text_from_a_problem_file_is_escaped(tmp_path, name):
     root = ET.fromstring(out)
     assert "<script" not in out and not list(root.iter("script")) and not list(root.iter("b"))
     assert out.count("&lt;script&gt;alert(1)&lt;/script&gt; &amp; ") == 2  # title and description
-    # no MathJax delimiter of the user's survives in one piece of text
-    assert out.count("<span>$</span>x^2<span>$</span> <span>\\</span>(y<span>\\</span>)") == 2
+    # no MathJax delimiter of the user's survives in one piece of text: the title's $x^2$
+    # stays text; the description's is a formula, read by the graph parser and printed by
+    # SymPy (or text too, where x is a vector of the problem)
+    escaped = out.count("<span>$</span>x^2<span>$</span> <span>\\</span>(y<span>\\</span>)")
+    assert escaped == 2 or (escaped == 1 and "\\(x^{2}\\)" in out), out
 
 
 def test_text_is_escaped_in_every_block_that_carries_text():

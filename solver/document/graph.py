@@ -20,103 +20,53 @@ from .. import graph as g_
 from ..graph import LOSS_NAME, MAX_TIDY, SAMPLE_INDEX, node_of, per_sample, variable
 from .model import (Align, Axes, Break, Center, Document, Drawing, Edge, Heading, Label, Math,
                     Node, Para, Region, Row, Segment, Table, Tag, Title, fmt, plain, text)
+from .notation import LOSS_TEX, description_text, printer, tex_name
 
-GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-         "mu", "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma",
-         "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"}
 MAX_EDGE_LABELS = 20
 #: largest graph drawn (nodes drawn, edges between them) and the room it may take (cm)
 MAX_DRAWN = 200
 MAX_DRAWN_EDGES = 2000
-PAGE_WIDTH = 30.0  # (an overfull drawing up to this width is left as it is)
+PAGE_WIDTH = 30.0  # (the writer fits a drawing wider than the line to its width)
 PAGE_HEIGHT = 40.0
 #: ReLU units up to which the table of pieces lists every pattern with its conditions
 #: (more: only the pieces of positive area, each with its pattern of signs)
 FULL_TABLE_RELUS = 4
 #: rows of one table of pieces (a longer list is split: a tabular does not break pages)
 TABLE_ROWS = 28
-_NAME_PARTS = re.compile(r"^([A-Za-z]+?)(\d*)((?:_[A-Za-z0-9]+)*)$")
-
-
-def tex_name(name):
-    """How a name is typeset.
-
-    >>> [tex_name(n) for n in ("w13", "z1_2", "w1_2_3", "x_1", "y", "alpha", "lr")]
-    ['w_{13}', 'z^{(1)}_{2}', 'w^{(1)}_{2,3}', 'x_{1}', 'y', '\\\\alpha', '\\\\mathit{lr}']
-    """
-    m = _NAME_PARTS.match(name)
-    if not m:
-        return r"\mathit{%s}" % name.replace("_", r"\_")
-    base, digits, rest = m.groups()
-    if base + digits in GREEK or (not digits and not rest and name in GREEK):
-        base, digits = base + digits, ""
-    base = "\\" + base if base in GREEK else base if len(base) == 1 else r"\mathit{%s}" % base
-    subs = ",".join(rest.split("_")[1:]) if rest else ""
-    if digits and subs:
-        return f"{base}^{{({digits})}}_{{{subs}}}"
-    if digits or subs:
-        return f"{base}_{{{digits or subs}}}"
-    return base
-
-
 def _sp():
     return g_.sympy_functions()[0]
 
 
-def _printer(graph):
-    """A SymPy LaTeX printer that knows the graph's names, vectors and samples."""
-    sp = _sp()
-    from sympy.printing.latex import LatexPrinter
-    vectors = set(graph.problem.vectors)
-    loss_tex = "E_{%s}" % SAMPLE_INDEX if graph.problem.samples is not None else "E"
-
-    class Printer(LatexPrinter):
-        def _print_Symbol(self, s, style="plain"):
-            return loss_tex if s.name == LOSS_NAME else tex_name(s.name)
-
-        def _print_IndexedBase(self, b):
-            return tex_name(b.name)
-
-        def _print_Indexed(self, e):
-            base = tex_name(e.base.name)
-            ix = [self._print(i) for i in e.indices]
-            if e.base.name in vectors:
-                sub = f"{{{base}}}_{{{ix[0]}}}" if "_" in base else f"{base}_{{{ix[0]}}}"
-                return sub + (f"^{{({ix[1]})}}" if len(ix) > 1 else "")
-            return f"{{{base}}}^{{({ix[0]})}}" if "_" in base else f"{base}_{{{ix[0]}}}"
-
-        def _as_ordered_terms(self, expr, order=None):
-            terms = list(super()._as_ordered_terms(expr, order))
-            first = next((i for i, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
-            return terms[first:] + terms[:first]
-
-        def _print_Mul(self, expr):
-            c, rest = expr.as_coeff_Mul()
-            if c < 0:
-                factors = list(sp.Mul.make_args(rest))
-                for i, f in enumerate(factors):
-                    if isinstance(f, (sp.tanh, sp.sinh, sp.sin)) and f.args[0].is_Add:
-                        flipped = sp.UnevaluatedExpr(f.func(-f.args[0], evaluate=False))
-                        factors[i] = flipped
-                        new = [-c] if c != -1 else []
-                        return super()._print_Mul(sp.Mul(*new, *factors, evaluate=False))
-            return super()._print_Mul(expr)
-
-        def _print_UnevaluatedExpr(self, e):
-            return self._print(e.args[0])
-
-    return Printer({"mul_symbol": None, "fold_short_frac": False, "ln_notation": False})
-
-
 class _Names:
-    """How the quantities of one solution are written: names, formulas, numbers."""
+    """How the quantities of one solution are written: names, formulas (SymPy's tidy
+    order, or as the problem file writes them), numbers; ``E`` is the loss's symbol."""
 
     def __init__(self, s):
         self.s, self.g, self.p = s, s.graph, s.problem
-        self.printer = _printer(self.g)
+        self.E = LOSS_TEX[self.p.loss_symbol]
+        loss = self.E + ("_{%s}" % SAMPLE_INDEX if self.p.samples is not None else "")
+        self.as_written = printer(self.p.vectors, loss, written=True)
+        self.printer = printer(self.p.vectors, loss, prefer=self._written_differences())
+        # the nodes of the backward pass that reach E directly and through other quantities
+        self.direct = {st.node for st in s.steps
+                       if len(st.terms) > 1 and any(ch == LOSS_NAME for ch, _, _ in st.terms)}
 
     def tex(self, e):
         return self.printer.doprint(e)
+
+    def _written_differences(self):
+        """The sums that functions take in the problem file, as written (y - t of cosh(y - t))."""
+        sp = _sp()
+        out = set()
+        for n in self.g.expr:
+            for f in sp.preorder_traversal(self.g.as_written(n)):
+                if isinstance(f, sp.Function) and f.args and f.args[0].is_Add:
+                    out.add(f.args[0].doit())
+        return out
+
+    def written(self, n):
+        """The definition of node n as the problem file writes it."""
+        return self.as_written.doprint(self.g.as_written(n))
 
     def num(self, v):
         return fmt(v, self.p.digits)
@@ -136,9 +86,97 @@ class _Names:
         t = self.tex(f)
         return f"\\left({t}\\right)" if f.is_Add else t
 
+    def local(self, child, node):
+        """The local derivative d child / d node as a symbol. The derivative of E's own
+        formula by a node that also reaches E through other quantities is written
+        \\partial^{direct}: it is not the total dE/dnode."""
+        var = self.step_var(node)
+        if child == LOSS_NAME and node in self.direct:
+            return dfrac(self.name(child), var, direct=True)
+        return dfrac(self.name(child), var)
 
-def dfrac(top, bottom):
-    return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
+    def lines(self, e, lhs):
+        """Align rows ``lhs = e``, e broken over lines when too long for one (see :func:`broken`)."""
+        parts = broken(self, e)
+        return [Row(Math(f"{lhs} &= {parts[0]}"))] + [Row(Math(rf"&\quad {t}")) for t in parts[1:]]
+
+
+def dfrac(top, bottom, direct=False):
+    mark = r"^{\mathrm{direct}}" if direct else ""
+    return r"\frac{\partial%s %s}{\partial %s}" % (mark, top, bottom)
+
+
+def plus(parts):
+    """TeX terms joined by + (a term that starts with a minus sign by -: never "+ -y")."""
+    out = ""
+    for i, t in enumerate(parts):
+        t = t.strip()
+        if i and t.startswith("-"):
+            out += " - " + t[1:].lstrip()
+        else:
+            out += (" + " if i else "") + t
+    return out
+
+
+#: width of a display line in characters (estimated as :func:`width` counts them)
+LINE = 78
+_OPEN, _CLOSE, _BREAK = object(), object(), object()
+
+
+def width(tex):
+    """A rough count of the characters a TeX formula shows (a command is one symbol)."""
+    t = re.sub(r"\\(left|right)[.()|]?|\\(frac|mathit|operatorname|mathrm)\b", "", tex)
+    t = re.sub(r"\\[A-Za-z]+", "x", t)
+    return len(re.sub(r"[{}^_ ,]", "", t))
+
+
+def broken(c, e, line=LINE):
+    """The TeX of e in lines of at most ``line`` characters (estimated), broken between
+    the terms of a sum, also inside parentheses (closed by \\right. at the end of a line
+    and opened again by \\left. on the next); a part that cannot be broken (a fraction, a
+    function) stays whole."""
+    segments, seg = [], []
+    for t in _pieces_of(c, e, line) + [_BREAK]:
+        if t is _BREAK:
+            segments.append(seg)
+            seg = []
+        else:
+            seg.append(t)
+    lines, cur, depth, w = [], "", 0, 0
+    for seg in segments:
+        text = "".join(r"\left(" if t is _OPEN else r"\right)" if t is _CLOSE else t for t in seg)
+        if cur and w + width(text) > line:
+            lines.append(cur + r"\right." * depth)
+            cur, w = r"\left." * depth, 0
+        cur += text
+        w += width(text)
+        depth += sum(1 for t in seg if t is _OPEN) - sum(1 for t in seg if t is _CLOSE)
+    lines.append(cur)
+    return lines
+
+
+def _pieces_of(c, e, line):
+    """e as TeX pieces with the places a line may break (_BREAK) and parentheses (_OPEN, _CLOSE)."""
+    sp = _sp()
+    tex = c.tex(e)
+    if width(tex) <= line or not (e.is_Add or e.is_Mul) or g_.heavy(e):
+        return [tex]
+    if e.is_Add:
+        out = []
+        for i, t in enumerate(c.printer._as_ordered_terms(e)):
+            neg = t.could_extract_minus_sign()
+            body = _pieces_of(c, -t if neg else t, line)
+            out += ([] if i == 0 else [_BREAK]) + ([("- " if i == 0 else " - ") if neg else ("" if i == 0 else " + ")]
+                                                   + body)
+        return out
+    coeff, rest = e.as_coeff_Mul()
+    factors = list(sp.Mul.make_args(rest))
+    if any(f.is_Pow and f.exp.is_negative for f in factors):
+        return [tex]  # a fraction stays whole
+    out = ["- "] if coeff == -1 else [] if coeff == 1 else [c.tex(coeff) + " "]
+    for f in rest.as_ordered_factors():
+        out += [_OPEN, *_pieces_of(c, f, line), _CLOSE, " "] if f.is_Add else [*_pieces_of(c, f, line), " "]
+    return out
 
 
 def build(solution):
@@ -148,7 +186,7 @@ def build(solution):
     doc = Document()
     doc.add(Title(plain(p.title), ("Worked solution",)))
     if p.description:
-        doc.add(Para(plain(p.description)))
+        doc.add(Para(description_text(p.description, list(p.leaves) + list(p.define), p.vectors, c.E)))
     doc.add(Break(), *_network(c))
     number = 2
     if LOSS_NAME in solution.graph.expr and solution.results:
@@ -184,11 +222,11 @@ def _network(c):
     for n in g.order:
         if n in g.expr:
             value = c.s.values.get(n)
-            rows.append(Row(Math(c.name(n), " &= ", c.tex(g.expr[n]),
+            rows.append(Row(Math(c.name(n), " &= ", c.written(n),
                                  "" if value is None else " = " + c.num(value)), key=("values", n)))
     if samples and LOSS_NAME in g.expr:
         mean = r"\frac{1}{%s}" % samples if p.reduction == "mean" else ""
-        rows.append(Row(Math(rf"E &= {mean}\sum_{{{k}=1}}^{{{samples}}} {c.name(LOSS_NAME)}")))
+        rows.append(Row(Math(rf"{c.E} &= {mean}\sum_{{{k}=1}}^{{{samples}}} {c.name(LOSS_NAME)}")))
     if rows:
         blocks.append(Align(rows, gap="0.5ex"))
     drawing = _drawing(c)
@@ -265,14 +303,14 @@ def _unit(c, n, ups):
             raise TypeError
         bias = g_.tidy(g_.plug(lin, {s: sp.Integer(0) for s in syms}, {}))[0]
     except TypeError:
-        return (f"${c.tex(e)}$" if sp.count_ops(e) <= 12 else ""), {}
+        return (f"${c.written(n)}$" if sp.count_ops(e) <= 12 else ""), {}
     cap = f"${names[act]}$" if act else (r"$\Sigma$" if lin.is_Add or len(ups) > 1 else "")
     if bias != 0:
         cap += f", $b = {c.tex(bias)}$"
     if not act and not lin.is_Add and len(ups) == 1 and coef[ups[0]] != 1:
         cap = ""
     if not act and not (lin.is_Add or lin.is_Mul or lin.is_Symbol):
-        return (f"${c.tex(e)}$" if sp.count_ops(e) <= 12 else ""), {}
+        return (f"${c.written(n)}$" if sp.count_ops(e) <= 12 else ""), {}
     return cap, {m: Math(c.tex(k)) for m, k in coef.items()}
 
 
@@ -290,7 +328,8 @@ def _paths(c, r):
     for path in r.paths:
         factors = []
         for a, b in zip(path[1:][::-1], path[:-1][::-1]):
-            factors.append(dfrac(c.name(a), c.var(r.name) if b == node_of(r.name) else c.name(b)))
+            factors.append(dfrac(c.name(a), c.var(r.name) if b == node_of(r.name) else c.name(b),
+                                 direct=a == LOSS_NAME and b in c.direct))
         lines.append(" ".join(factors))
     return lines
 
@@ -302,13 +341,13 @@ def _total(c, r):
     E = c.name(LOSS_NAME)
     per = node_of(r.name) in c.g.per_sample
     k, N = SAMPLE_INDEX, c.tex(_samples(c.p))
-    rule = (r"\frac{\partial E}{\partial %s}\,%s" % (E, dfrac(E, var)) if per else
-            r"\sum_{%s=1}^{%s} \frac{\partial E}{\partial %s}\,%s" % (k, N, E, dfrac(E, c.var(r.name))))
+    rule = (r"%s\,%s" % (dfrac(c.E, E), dfrac(E, var)) if per else
+            r"\sum_{%s=1}^{%s} %s\,%s" % (k, N, dfrac(c.E, E), dfrac(E, c.var(r.name))))
     factors = sp.Mul.make_args(r.total)
     den = [f.base for f in factors if f.is_Pow and f.exp == -1]
     num = sp.Mul(*[f for f in factors if not (f.is_Pow and f.exp == -1)])
     formula = (r"\frac{1}{%s} " % c.tex(sp.Mul(*den)) if den else "") + c.paren(num)
-    return dfrac("E", var), rule, formula
+    return dfrac(c.E, var), rule, formula
 
 
 def _total_var(c, r):
@@ -327,31 +366,39 @@ def _samples(p):
 def _chain_rule(c):
     p = c.p
     E = c.name(LOSS_NAME)
-    blocks = [Para(text("The derivative of $E$ by a quantity is the sum, over every path from that quantity "
-                        "to $E$ in the graph, of the product of the local derivatives along the path."))]
+    blocks = [Para(text(f"The derivative of ${c.E}$ by a quantity is the sum, over every path from that quantity "
+                        f"to ${c.E}$ in the graph, of the product of the local derivatives along the path."))]
     for r in c.s.results:
         lhs = dfrac(E, c.var(r.name))
         lines = _paths(c, r)
-        if lines:
+        if lines and lines != [lhs]:  # (one edge into E says nothing: its local derivative is below)
             blocks.append(Align([Row(Math(lhs, " &= ", " \\\\ &\\quad + ".join(lines)))]))
         elif r.n_paths == 0:
-            blocks.append(Para(text(f"No path leads from it to $E$: ${lhs} = 0$.")))
-        else:
+            blocks.append(Para(text(f"No path leads from ${c.var(r.name)}$ to ${c.E}$: ${lhs} = 0$.")))
+        elif not lines:
             blocks.append(Para(text(f"${lhs}$ is a sum over {r.n_paths} paths (too many to list); "
                                     "the backward pass below computes it.")))
         if r.total is not None:
             total = _total(c, r)
             weight = r"\frac{1}{%s}" % c.tex(_samples(p)) if p.reduction == "mean" else "1"
-            blocks.append(Para(text(rf"Over the samples, with $\frac{{\partial E}}{{\partial {E}}} = {weight}$:")))
+            blocks.append(Para(text(rf"Over the samples, with ${dfrac(c.E, E)} = {weight}$:")))
             blocks.append(Align([Row(Math(f"{total[0]} &= {total[1]}."))]))
+    if c.direct:
+        blocks.append(Para(text(
+            rf"Here $\partial^{{\mathrm{{direct}}}} {E} / \partial n$ is the derivative of the formula of ${E}$ "
+            rf"itself by $n$, every other quantity in it held fixed: the edge from $n$ to ${E}$ alone, not the "
+            rf"total derivative $\partial {E} / \partial n$, which adds the paths through the other quantities.")))
     rows = []
     for st in c.s.steps:
-        var = c.step_var(st.node)
         for child, f, v in st.terms:
-            rows.append(f"{dfrac(c.name(child), var)} &= {c.tex(f)}" + ("" if v is None else f" = {c.num(v)}"))
+            formula = c.tex(f)
+            shown = "" if v is None or f.is_Number else f" = {c.num(v)}"  # (never "= 1 = 1")
+            rows.append(f"{c.local(child, st.node)} &= {formula}{shown}")
     where = ", each as a formula and at the values of the forward pass" if p.numeric else ""
-    blocks += [Para((f"The local derivatives{where}:",)),
-               Align([Row(Math(r" & \qquad ".join(rows[i:i + 2]))) for i in range(0, len(rows), 2)], gap="0.5ex")]
+    if rows:
+        blocks += [Para((f"The local derivatives{where}:",)),
+                   Align([Row(Math(r" & \qquad ".join(rows[i:i + 2]))) for i in range(0, len(rows), 2)],
+                         gap="0.5ex")]
     return blocks
 
 
@@ -363,26 +410,27 @@ def _backward(c):
     for st in c.s.steps:
         var = c.step_var(st.node)
         lhs = dfrac(E, var)
-        generic = " + ".join(dfrac(E, c.name(ch)) + r"\," + dfrac(c.name(ch), var) if ch != LOSS_NAME
-                             else c.tex(f) for ch, f, _ in st.terms)
+        generic = plus([dfrac(E, c.name(ch)) + r"\," + c.local(ch, st.node) if ch != LOSS_NAME
+                        else c.tex(f) for ch, f, _ in st.terms])
         if c.p.numeric:
-            nums = " + ".join((f"({c.num(adj_value[ch])})" if ch != LOSS_NAME else "") + f"({c.num(v)})"
-                              for ch, _, v in st.terms) if any(ch != LOSS_NAME for ch, _, _ in st.terms) else None
+            nums = plus([(f"({c.num(adj_value[ch])})" if ch != LOSS_NAME else "") + f"({c.num(v)})"
+                         for ch, _, v in st.terms]) if any(ch != LOSS_NAME for ch, _, _ in st.terms) else None
             adj_value[st.node] = st.value
             final = c.num(st.value)
         else:
-            with_formulas = " + ".join(dfrac(E, c.name(ch)) + r"\," + c.paren(f) if ch != LOSS_NAME
-                                       else c.tex(f) for ch, f, _ in st.terms)
+            with_formulas = plus([dfrac(E, c.name(ch)) + r"\," + c.paren(f) if ch != LOSS_NAME
+                                  else c.tex(f) for ch, f, _ in st.terms])
             nums = None if with_formulas == generic else with_formulas
             final = None if st.formula is None else c.tex(st.formula)
         row = f"{lhs} &= {generic}" + (f" \\\\ &= {nums}" if nums else "")
         if final and final != generic:
             row += f" = {final}"
         rows.append(Row(Math(row), key=("gradients", st.node)))
-    blocks = [Para(text(r"Going through the graph from $E$ back to the inputs (reverse topological order), each "
-                        r"$\partial E / \partial n$ is computed once, from the derivatives of the children of $n$ "
+    blocks = [Para(text(rf"Going through the graph from ${c.E}$ back to the inputs (reverse topological order), each "
+                        rf"$\partial {c.E} / \partial n$ is computed once, from the derivatives of the children of $n$ "
                         "already computed, and reused: no product of the chain rule is formed twice.")),
-              Align(rows, gap="1ex")]
+              Align(rows, gap="1ex")] if rows else [
+        Para(text(f"No requested quantity has a path to ${c.E}$: there is nothing to pass back."))]
     if any(not st.tidy and st.formula is not None for st in c.s.steps) and not c.p.numeric:
         blocks.append(Para((f"A formula of more than {MAX_TIDY} operations (or with functions of long "
                             "arguments) is written as the backward pass computes it, not simplified: simplifying "
@@ -399,6 +447,8 @@ def _short(e):
 
 
 def _results(c):
+    """Each requested derivative: its formula (also when long: broken over lines), its
+    closed form when short, its value; the total over the samples; the update."""
     p = c.p
     E = c.name(LOSS_NAME)
     blocks = []
@@ -407,31 +457,33 @@ def _results(c):
     for r in c.s.results:
         lhs = dfrac(E, c.var(r.name))
         value = None if r.value is None else c.num(r.value)
-        formula = closed = cse = None
-        raw = False
-        if r.formula is not None and (not p.numeric or _short(r.formula)):
-            formula, raw = c.tex(r.formula), not r.tidy
-        if r.closed is not None and (not p.numeric or _short(r.closed)):
-            closed = c.tex(r.closed)
+        formula, closed, cse, raw = r.formula, None, None, False
+        if formula is not None:
+            raw = not r.tidy
+        if r.closed is not None and (not p.numeric or _short(r.closed)) and r.closed != r.formula:
+            closed = r.closed
         if r.cse is not None and formula is not None:  # instead of the long formula
             pairs, reduced = r.cse
-            cse = ([(c.tex(a), c.tex(b)) for a, b in pairs], c.tex(reduced))
+            cse = ([(c.tex(a), c.tex(b)) for a, b in pairs], reduced)
             formula = None
         total = None if r.total is None else _total(c, r)
-        if formula or closed or value or total or not cse:
-            parts = [x for x in (formula, closed, value) if x]
-            rhs = " \\\\ &= ".join(parts) if parts else \
-                r"\text{(too long to write out: the backward pass gives it step by step)}"
-            rows = [Row(Math(f"{lhs} &= {rhs}"))]
+        if formula is not None or closed is not None or value or total or not cse:
+            rows = []
+            for e in (formula, closed):
+                if e is not None:
+                    rows += c.lines(e, lhs if not rows else "")
+            if value and not (formula is not None and formula.is_Number):  # (never "= 0 = 0")
+                rows.append(Row(Math(f"{'' if rows else lhs} &= {value}")))
+            if not rows:
+                rows = [Row(Math(f"{lhs} &= " r"\text{(too long to write out: the backward pass gives it step by step)}"))]
             if total:
                 rows.append(Row(Math(f"{total[0]} &= {total[2]}")))
-            blocks.append(Align(rows, gap="1ex"))
+            blocks.append(Align(rows, gap="0.5ex"))
         if cse:
             names = ", ".join(a for a, _ in cse[0])
             blocks += [Para(text(f"The formula is {budget}; it is written as computed, with the common "
                                  f"subexpressions ${names}$ (", ("sympy.cse",), "):")),
-                       Align([Row(Math(f"{a} &= {b}")) for a, b in cse[0]] + [Row(Math(f"{lhs} &= {cse[1]}"))],
-                             gap=None)]
+                       Align([Row(Math(f"{a} &= {b}")) for a, b in cse[0]] + c.lines(cse[1], lhs), gap=None)]
         elif raw:
             blocks.append(Para((f"This formula is written as computed, not simplified: it is {budget}.",)))
         if r.new_value is not None and r.frozen:

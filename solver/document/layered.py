@@ -27,7 +27,7 @@ from ..trace import reduction_factor
 from .model import (Align, Break, Caption, Center, Columns, Display, Document, Drawing, Edge,
                     Facts, Group, Heading, Math, MathTable, Matrix, Node, Para, Row, Skip, Styled,
                     Table, Tables, Tag, Title, Arrow, Box, Code, fmt, plain, shown, text)
-from .notation import PRESETS, Notation
+from .notation import PRESETS, Notation, description_text
 
 #: relative size below which a sum is shown as 0 (see the module docstring)
 NOISE = 1e-12
@@ -138,7 +138,7 @@ def build(trace, derivations):
     doc = Document()
     doc.add(Title(plain(p.title), ("Worked solution",)))
     if p.description:
-        doc.add(Para(plain(p.description)))
+        doc.add(Para(description_text(p.description)))
 
     # ---- 1. the problem
     formulas = _formulas(p, n, derivations)

@@ -55,17 +55,18 @@ layered pipeline (``backprop trace`` on a layered problem never imports SymPy).
 # the package's public names, from the module that holds each
 from .dag import Graph, build, edges, loss_key, variable  # noqa: F401
 from .exact import Calculator, NumberError, to_float  # noqa: F401
-from .expressions import ExpressionParser, Parser, estimate, literal, power, registry_call, written  # noqa: F401
+from .expressions import (COMPUTE, LOOSE, WRITTEN, ExpressionParser, Parser, estimate, literal, power,  # noqa: F401
+                          registry_call, superscript, written)
 from .formulas import (MAX_CANCEL_OPS, MAX_CANCEL_TERMS, MAX_TIDY, chain, collapse, derivative, ops,  # noqa: F401
                        outer, small_polynomials, tanh_rewrite, tidy)
 from .language import (DERIVATIVE, IDENT, LOSS_NAME, MATH_FUNCTIONS, MAX_DEPTH, MAX_EXPONENT, MAX_TEXT,  # noqa: F401
-                       NAME, NUMBER, RESERVED, SAMPLE_INDEX, TOKEN, function_names, node_of,
+                       NAME, NUMBER, RESERVED, SAMPLE_INDEX, TOKEN, function_names, index_form, node_of,
                        registry_functions, written_option)
 from .layered import from_layered  # noqa: F401
 from .numbers import DIGITS, MAX_DIGITS, Numbers, evaluate, numbers  # noqa: F401
 from .pieces import (MAX_RELUS, NotLinear, Piece, affine_expr, clip_polygon, linear_pieces,  # noqa: F401
                      polygon_area)
-from .problem import (GRAPH_KEYS, MAX_NODES, TOP_KEYS, GraphProblem, check_expression, check_name,  # noqa: F401
+from .problem import (GRAPH_KEYS, LOSS_SYMBOLS, MAX_NODES, TOP_KEYS, GraphProblem, check_expression, check_name,  # noqa: F401
                       decimal, from_layered_problem, load, parse, summary, validate)
 from .solve import (MAX_CLOSED, MAX_FORMULA, MAX_PATHS, Result, Solution, Step, backward, count_paths,  # noqa: F401
                     local_derivative, paths, per_sample, solve, to_json)

@@ -9,7 +9,7 @@ writes it, before any tidying.
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .expressions import ExpressionParser
+from .expressions import WRITTEN, ExpressionParser
 from .formulas import derivative
 from .language import DERIVATIVE, LOSS_NAME, node_of
 from .symbolic import functions
@@ -39,6 +39,16 @@ class Graph:
     per_sample: set
     index: dict
     cache: dict = field(default_factory=dict, repr=False)
+
+    def as_written(self, n):
+        """The expression of the defined node n (or E) as the problem file writes it, for
+        display: nothing evaluated or reordered (``cosh(y - t)`` stays so, ``0.5*z**2`` too)."""
+        p = self.problem
+        if "parser" not in self.cache:
+            self.cache["parser"] = ExpressionParser(p.vectors, list(p.leaves) + list(p.define))
+        ex = self.cache["parser"]
+        text = p.loss if n == LOSS_NAME else p.define[n]
+        return ex.parse(text, set(ex.scalars) | set(ex.bases), WRITTEN)
 
 
 def build(p):

@@ -13,9 +13,12 @@ from fractions import Fraction
 
 from ..spec import SHOWN, suggest
 from .exact import Calculator, NumberError
-from .language import (MAX_DEPTH, MAX_EXPONENT, NUMBER, TOKEN, function_names, registry_functions,
-                       written_option)
+from .language import (MAX_DEPTH, MAX_EXPONENT, NUMBER, TOKEN, function_names, index_form,
+                       registry_functions, written_option)
 from .symbolic import call, construct, functions, plug
+
+#: the modes of :meth:`ExpressionParser.parse`
+COMPUTE, WRITTEN, LOOSE = "compute", "written", "loose"
 
 
 class ExpressionParser:
@@ -46,8 +49,15 @@ class ExpressionParser:
         """Make the scalar ``name`` (a new definition) known to the expressions after it."""
         self.scalars[name] = self.sp.Symbol(name, real=True)
 
-    def parse(self, text, known):
-        """The SymPy expression of ``text``, using only names in ``known``; ValueError if not."""
+    def parse(self, text, known, mode=COMPUTE):
+        """The SymPy expression of ``text``, using only names in ``known``; ValueError if not.
+
+        ``mode`` is COMPUTE (the expression computed with), WRITTEN (the same text as
+        written, for display: nothing evaluated or reordered, ``cosh(y - t)`` stays so;
+        only for a text already parsed in COMPUTE mode) or LOOSE (a formula of a
+        description: any name is a name, an unknown function a function, ``x^(k)`` a
+        superscript (k); as written).
+        """
         sp = self.sp
         stripped = NUMBER.sub("0", text)
         if not re.fullmatch(r"[A-Za-z0-9_+\-*/^()\[\], \t]*", stripped):
@@ -67,7 +77,9 @@ class ExpressionParser:
         if ("op", "//") in tokens:
             raise ValueError("// (integer division) is not an operation of the expressions; write / for division")
         self.products(text, tokens, spans, known)
-        e = Parser(self, tokens, known, text, spans).run()
+        e = Parser(self, tokens, known, text, spans, mode).run()
+        if mode != COMPUTE:
+            return e
         if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise ValueError("the expression is not finite")
         if e.has(sp.I) or any(b.is_Number and b.is_negative and not x.is_integer
@@ -110,9 +122,19 @@ class Parser:
     """expr := term (+|- term)*;  term := factor (*|/ factor)*;  factor := (+|-) factor | power;
     power := atom [(**|^) factor];  atom := number | name | name[index] | f(args) | (expr)."""
 
-    def __init__(self, ex, tokens, known, text, spans):
+    def __init__(self, ex, tokens, known, text, spans, mode=None):
         self.ex, self.sp, self.tokens, self.known, self.i, self.depth = ex, ex.sp, tokens, known, 0, 0
         self.text, self.spans = text, spans
+        self.mode = mode or COMPUTE
+        self.written = self.mode != COMPUTE
+
+    def make(self, func, *args):
+        """func(*args) for Add, Mul and Pow: as written (not evaluated) outside COMPUTE."""
+        return func(*args, evaluate=False) if self.written else construct(func, *args)
+
+    def apply(self, f, *args):
+        """f(*args) for a function of the language: as written outside COMPUTE."""
+        return f(*args, evaluate=False) if self.written else call(f, *args)
 
     def run(self):
         e = self.expr()
@@ -151,17 +173,17 @@ class Parser:
         while self.peek() in ("+", "-"):
             op = self.take()[1]
             r = self.term()
-            terms.append(r if op == "+" else construct(self.sp.Mul, -1, r))
+            terms.append(r if op == "+" else self.make(self.sp.Mul, -1, r))
         self.depth -= 1
-        return terms[0] if len(terms) == 1 else construct(self.sp.Add, *terms)  # one Add: linear
+        return terms[0] if len(terms) == 1 else self.make(self.sp.Add, *terms)  # one Add: linear
 
     def term(self):
         factors = [self.factor()]
         while self.peek() in ("*", "/"):
             op = self.take()[1]
             r = self.factor()
-            factors.append(r if op == "*" else construct(self.sp.Pow, r, -1))
-        return factors[0] if len(factors) == 1 else construct(self.sp.Mul, *factors)
+            factors.append(r if op == "*" else self.make(self.sp.Pow, r, -1))
+        return factors[0] if len(factors) == 1 else self.make(self.sp.Mul, *factors)
 
     def factor(self):
         if self.peek() in ("+", "-"):
@@ -169,17 +191,22 @@ class Parser:
             self.deeper()
             e = self.factor()
             self.depth -= 1
-            return construct(self.sp.Mul, -1, e) if op == "-" else e
+            return self.make(self.sp.Mul, -1, e) if op == "-" else e
         return self.power()
 
     def power(self):
         base = self.atom()
         if self.peek() in ("**", "^"):
             self.take()
+            label = self.tokens[self.i:self.i + 3]
+            if (self.mode == LOOSE and len(label) == 3 and label[0][1] == "(" and label[2][1] == ")"
+                    and label[1][0] in ("name", "num")):  # x^(k): the superscript (k), as in x_i^(k)
+                self.i += 3
+                return self.sp.Pow(base, superscript()(self.sp.Symbol(label[1][1])), evaluate=False)
             self.deeper()
             x = self.factor()
             self.depth -= 1
-            return power(base, x)
+            return power(base, x, self.written)
         return base
 
     def atom(self):
@@ -198,16 +225,47 @@ class Parser:
             if self.peek() != "(":
                 raise ValueError(f"the function {text} must be called, as {text}(...)")
             return self.call(text)
-        if text in ex.bases and text in self.known:
+        vector = text in ex.bases and text in self.known
+        if self.peek() == "[" and not vector:
+            inside = self.indices()
+            if self.mode == LOOSE and inside:  # a description's x[i] is x_i, w1[i,j] w1_i_j
+                self.i = self.closing(self.i) + 1
+                return sp.Symbol(text + "_" + "_".join(inside), real=True)
+            raise ValueError(self.not_indexed(text, inside))
+        if vector:
             if self.peek() != "[":
                 raise ValueError(f"{text} is a vector: write a component, as {text}[j]")
+            inside = self.indices()
+            if inside and len(inside) > 1:
+                raise ValueError(self.not_indexed(text, inside))
             self.take("[")
             index = self.index()
             self.take("]")
             return ex.bases[text][index]
         if text in self.known and text in ex.scalars:
             return ex.scalars[text]
+        if self.mode == LOOSE:
+            return self.call(text) if self.peek() == "(" else sp.Symbol(text, real=True)
         raise ValueError(f"unknown name {text}{self.hint(text)}")
+
+    def indices(self):
+        """The letters or numbers between the [ at the current token and its ], when that
+        is all it holds (``w[i, j]`` -> ['i', 'j']), else None."""
+        end = self.closing(self.i)
+        inside = [t for _, t in self.tokens[self.i + 1:end]] if end is not None else []
+        parts = inside[::2]
+        if (not parts or any(not t.isalnum() for t in parts)
+                or any(t != "," for t in inside[1::2]) or len(inside) % 2 == 0):
+            return None
+        return parts
+
+    def not_indexed(self, name, inside):
+        """Why ``name[...]`` is refused, and what to write instead."""
+        if inside and len(inside) > 1:
+            return index_form(name, inside)
+        if name in self.ex.scalars and name in self.known:
+            return f"{name} is not a vector: write it without [...] (or list it in graph.vectors)"
+        return f"unknown name {name}{self.hint(name)}"
 
     def hint(self, name):
         """What an unknown ``name`` (just read) was likely meant to be: e^(w*x) is exp(w*x),
@@ -263,7 +321,7 @@ class Parser:
         sp, ex = self.sp, self.ex
         self.take("(")
         self.deeper()
-        if name == "Sum":
+        if name == "Sum" and self.mode != LOOSE:
             body = self.expr()
             self.take(",")
             kind, j = self.take()
@@ -272,8 +330,8 @@ class Parser:
             self.take(")")
             self.depth -= 1
             index = sp.Symbol(j, integer=True)
-            sizes = {ex.vectors[b.base.name] for b in body.atoms(sp.Indexed) if index in b.indices}
-            if len(sizes) != 1:
+            sizes = {ex.vectors.get(b.base.name) for b in body.atoms(sp.Indexed) if index in b.indices}
+            if len(sizes) != 1 or None in sizes:
                 raise ValueError(f"the index {j} of a Sum must index vectors of one length")
             return sp.Sum(body, (index, 1, sizes.pop()))
         args = [self.expr()]
@@ -282,20 +340,42 @@ class Parser:
             args.append(self.expr())
         self.take(")")
         self.depth -= 1
+        if name == "Sum":
+            return self.loose_sum(args)
+        if name not in ex.functions:
+            return sp.Function(name)(*args)  # (LOOSE: any function, as written)
         if name in ("max", "Max"):
+            if len(args) == 2 and 0 in args and self.written:
+                return sp.Function("max")(*args)
             if len(args) == 2 and 0 in args:
-                return call(functions()["relu"], args[1] if args[0] == 0 else args[0])
+                return self.apply(functions()["relu"], args[1] if args[0] == 0 else args[0])
             raise ValueError("max takes 0 and one expression: max(0, z) is relu(z)")
         if name in ex.one:
             if len(args) != 1:
                 raise ValueError(f"{name} takes one argument, got {len(args)}")
-            return call(ex.one[name], args[0])
-        return registry_call(name, args)
+            return self.apply(ex.one[name], args[0])
+        if self.written and registry_functions()[name].graph != "function":
+            return sp.Function(name)(*args)  # swish(z) stays swish(z)
+        return registry_call(name, args, self.written)
 
 
-def registry_call(name, args):
+    def loose_sum(self, args):
+        """A description's Sum: over the components of the graph's vectors as the graph
+        writes it, else as written (Sum(x_k, k) is the sum over k, Sum(x_k, k, N) to N)."""
+        sp, ex = self.sp, self.ex
+        if len(args) == 2 and args[1].is_Symbol:
+            j = args[1].name
+            sizes = {ex.vectors.get(b.base.name) for b in args[0].atoms(sp.Indexed)
+                     if j in {i.name for i in b.indices if i.is_Symbol}}
+            if len(sizes) == 1 and None not in sizes:
+                return sp.Sum(args[0], (sp.Symbol(j, integer=True), 1, sizes.pop()))
+        return sp.Function("Sum")(*args)
+
+
+def registry_call(name, args, as_written=False):
     """The registry function ``name`` (solver.functions) at the parsed ``args``: its
-    argument and, for one with an option, the option (a number; its default if left out)."""
+    argument and, for one with an option, the option (a number; its default if left out).
+    ``as_written``: not evaluated, for display."""
     sp = functions()["sp"]
     entry = registry_functions()[name]
     if entry.option is None:
@@ -311,7 +391,8 @@ def registry_call(name, args):
             raise ValueError(f"the {option} of {name} is a number greater than 0")
         option = args[1] if len(args) == 2 else literal(sp, default)
     if entry.graph == "function":
-        return call(functions()[name], args[0], *([] if option is None else [option]))
+        f, rest = functions()[name], [] if option is None else [option]
+        return f(args[0], *rest, evaluate=False) if as_written else call(f, args[0], *rest)
     form, z = written(name, option)
     return plug(form, {z: args[0]}, {})
 
@@ -342,8 +423,9 @@ def literal(sp, text):
     return sp.Rational(v.numerator, v.denominator)
 
 
-def power(base, x):
-    """base ** x, refusing a power of numbers beyond 10^300 and exponents beyond 1000 first."""
+def power(base, x, written=False):
+    """base ** x, refusing a power of numbers beyond 10^300 and exponents beyond 1000 first
+    (``written``: not evaluated, for display)."""
     sp = functions()["sp"]
     if not x.free_symbols:
         xv = estimate(x)
@@ -353,7 +435,19 @@ def power(base, x):
                 raise ValueError("a power of numbers in the expression is too large (beyond 10^300)")
         if abs(xv) > MAX_EXPONENT:
             raise ValueError(f"an exponent in the expression is larger than {MAX_EXPONENT}")
-    return construct(sp.Pow, base, x)
+    return sp.Pow(base, x, evaluate=False) if written else construct(sp.Pow, base, x)
+
+
+@functools.lru_cache(maxsize=None)
+def superscript():
+    """The SymPy function of a superscript label: x^(k) in a description is x^{(k)}."""
+    sp = functions()["sp"]
+
+    class Superscript(sp.Function):
+        def _latex(self, printer, exp=None):
+            return "(%s)" % printer._print(self.args[0])
+
+    return Superscript
 
 
 def estimate(e):

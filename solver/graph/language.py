@@ -61,6 +61,18 @@ def written_option(entry):
     return str(int(d)) if d.is_integer() else repr(d)
 
 
+def index_form(name, indices):
+    """The refusal of an index form such as ``w1[i,j]``, saying what to write instead.
+
+    >>> print(index_form("w1", ["i", "j"]))
+    w1[i,j] is not a name: write w1_i_j (one quantity, typeset w^(1)_{i,j}), or a vector's component with one index, w1[i]
+    """
+    letters, digits = re.match(r"^(.*?)(\d*)$", name).groups()
+    shown = f"{letters}^({digits})" if digits and letters.isalpha() else name
+    return (f"{name}[{','.join(indices)}] is not a name: write {name}_{'_'.join(indices)} (one quantity, "
+            f"typeset {shown}_{{{','.join(indices)}}}), or a vector's component with one index, {name}[{indices[0]}]")
+
+
 def node_of(name):
     """The node a derivative name belongs to: ``w[i]`` -> ``w``."""
     return DERIVATIVE.match(name).group(1)

@@ -6,6 +6,7 @@ and the ReLU pieces at once, so that a problem that parses is one that solves
 at its key.
 """
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -14,7 +15,7 @@ from ..errors import InputError
 from .dag import build
 from .expressions import ExpressionParser
 from .language import (DERIVATIVE, IDENT, LOSS_NAME, MAX_TEXT, NAME, NUMBER, RESERVED, SAMPLE_INDEX,
-                       function_names)
+                       function_names, index_form)
 from .layered import from_layered
 from .numbers import numbers
 from .pieces import linear_pieces
@@ -22,6 +23,8 @@ from .pieces import linear_pieces
 GRAPH_KEYS = ("inputs", "targets", "parameters", "define", "loss", "derivatives",
               "learning_rate", "frozen", "vectors", "samples", "reduction", "boundary")
 TOP_KEYS = ("title", "description", "graph", "display")
+#: how a document may write the loss (display.loss): E, or L (a script L)
+LOSS_SYMBOLS = ("E", "L")
 MAX_NODES = 2000
 
 
@@ -59,7 +62,9 @@ class GraphProblem:
     is None for one sample, else the number (or symbol name) N of samples. ``exact``
     holds each given number as the decimal written in the file (a Fraction; a float
     with no entry there reads as its shortest decimal, ``repr``). ``frozen`` lists
-    parameters whose derivative is shown but which the update keeps.
+    parameters whose derivative is shown but which the update keeps. ``loss_symbol``
+    is how the document writes the loss (``display.loss``: E, or L for a script L); the
+    trace calls it E.
     """
 
     file: str
@@ -78,6 +83,7 @@ class GraphProblem:
     reduction: str = "mean"
     boundary: str | None = None
     digits: int = 6
+    loss_symbol: str = "E"
     frozen: list = field(default_factory=list)
     exact: dict = field(default_factory=dict, repr=False, compare=False)
     #: the numbers and pieces worked out by :func:`parse` (reused by :func:`solve`)
@@ -236,6 +242,9 @@ def _parse(data, file):
     for i, d in enumerate(derivs):
         k = f"graph.derivatives[{i}]"
         m = DERIVATIVE.match(d) if isinstance(d, str) else None
+        several = re.match(r"^([A-Za-z][A-Za-z0-9_]*)\[\s*(\w+(?:\s*,\s*\w+)+)\s*\]$", d) if isinstance(d, str) else None
+        if several:
+            c.fail(k, index_form(several.group(1), [i.strip() for i in several.group(2).split(",")]))
         if not m or m.group(1) not in nodes:
             c.fail(k, f"expected the name of an input, parameter or defined quantity "
                       f"({', '.join(nodes[:30])}{', ...' if len(nodes) > 30 else ''}), got {kind_of(d)}")
@@ -278,8 +287,9 @@ def _parse(data, file):
                 c.fail(f"graph.parameters.{n}", "the decision boundary needs a number for every parameter")
 
     display = data.get("display") or {}
-    c.keys(display, "display", ("digits",))
+    c.keys(display, "display", ("digits", "loss"))
     digits = c.whole(display.get("digits", 6), "display.digits", 1, 17)
+    loss_symbol = c.choice(display.get("loss", "E"), "display.loss", list(LOSS_SYMBOLS))
 
     path = Path(file)
     return GraphProblem(
@@ -288,7 +298,7 @@ def _parse(data, file):
         inputs=inputs, targets=targets, parameters=parameters,
         define={n: str(t) for n, t in define.items()}, loss=loss, derivatives=derivs,
         learning_rate=lr, vectors=vectors, samples=samples, reduction=reduction,
-        boundary=boundary, digits=digits, frozen=list(frozen), exact=exact)
+        boundary=boundary, digits=digits, loss_symbol=loss_symbol, frozen=list(frozen), exact=exact)
 
 
 def check_name(c, n, key, taken):
@@ -330,4 +340,4 @@ def check_expression(c, text, key, known, later, ex):
     except ValueError as e:
         c.fail(key, str(e))
     except RecursionError:
-        c.fail(key, f"the expression is nested too deeply")
+        c.fail(key, "the expression is nested too deeply")
