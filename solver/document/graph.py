@@ -119,7 +119,7 @@ def plus(parts):
 
 
 #: width of a display line in characters (estimated as :func:`width` counts them)
-LINE = 78
+LINE = 66
 _OPEN, _CLOSE, _BREAK = object(), object(), object()
 
 
@@ -158,9 +158,8 @@ def broken(c, e, line=LINE):
 def _pieces_of(c, e, line):
     """e as TeX pieces with the places a line may break (_BREAK) and parentheses (_OPEN, _CLOSE)."""
     sp = _sp()
-    tex = c.tex(e)
-    if width(tex) <= line or not (e.is_Add or e.is_Mul) or g_.heavy(e):
-        return [tex]
+    if not (e.is_Add or e.is_Mul) or g_.heavy(e) or width(c.tex(e)) <= 8:
+        return [c.tex(e)]
     if e.is_Add:
         out = []
         for i, t in enumerate(c.printer._as_ordered_terms(e)):
@@ -172,7 +171,7 @@ def _pieces_of(c, e, line):
     coeff, rest = e.as_coeff_Mul()
     factors = list(sp.Mul.make_args(rest))
     if any(f.is_Pow and f.exp.is_negative for f in factors):
-        return [tex]  # a fraction stays whole
+        return [c.tex(e)]  # a fraction stays whole
     out = ["- "] if coeff == -1 else [] if coeff == 1 else [c.tex(coeff) + " "]
     for f in rest.as_ordered_factors():
         out += [_OPEN, *_pieces_of(c, f, line), _CLOSE, " "] if f.is_Add else [*_pieces_of(c, f, line), " "]
