@@ -4,12 +4,12 @@
 
 Generates COUNT files by mutating the layered example problems (problems/*.yaml without
 a top-level ``graph:``) and claims files (tests/claims/, problems/claims/ and the trace
-JSON of two problems, which is itself a claims file): keys deleted, renamed, added or
-written twice; values replaced by huge, tiny, negative, NaN, infinite, 400-digit,
-boolean, date, text or null values; types swapped; lists grown and nested; shared
-(aliased) values, alias bombs and self-referencing aliases; deep nesting; unhashable
-keys; tags; control characters, NUL bytes, byte flips, truncation, UTF-16, binary
-files, empty files and folders.
+JSON of two layered problems and a graph one, which is itself a claims file): keys
+deleted, renamed, added or written twice; values replaced by huge, tiny, negative, NaN,
+infinite, 400-digit, boolean, date, text or null values; types swapped; lists grown
+and nested; shared (aliased) values, alias bombs and self-referencing aliases; deep
+nesting; unhashable keys; tags; control characters, NUL bytes, byte flips, truncation,
+UTF-16, binary files, empty files and folders.
 
 Problem files go through ``backprop check -q`` and ``backprop trace``, claims files
 through ``backprop verify PROBLEM CLAIMS --json``. Every outcome must be exit 0 (exit 1
@@ -371,13 +371,17 @@ def seeds():
             out.append(("problem", f"problems/{p.name}", text, None))
     problem_of = {"seed001_q1": "problems/seed001_q1_sigmoid_sgd.yaml",
                   "seed001_q2b": "problems/seed001_q2b_tanh_batch.yaml",
-                  "seed001_q3": "problems/seed001_q3_softmax_ce_batch.yaml"}
+                  "seed001_q3": "problems/seed001_q3_softmax_ce_batch.yaml",
+                  "seed003_ex4": "problems/seed003_ex4_shared_parameters.yaml"}
     for c in sorted([*(ROOT / "tests" / "claims").glob("*.yaml"), *(ROOT / "problems" / "claims").glob("*.yaml")]):
         prefix = next(k for k in problem_of if c.name.startswith(k))
         out.append(("claims", str(c.relative_to(ROOT)), c.read_text(), problem_of[prefix]))
     for name in ("seed001_q1", "seed001_q2b"):
         t = trace.to_json(trace.trace(spec.load(ROOT / problem_of[name])))
         out.append(("claims", f"trace of {problem_of[name]}", json.dumps(t), problem_of[name]))
+    from backprop_solver import graph  # a graph problem's trace is a claims file too
+    t = graph.to_json(graph.solve(graph.load(ROOT / problem_of["seed003_ex4"])))
+    out.append(("claims", f"trace of {problem_of['seed003_ex4']}", json.dumps(t), problem_of["seed003_ex4"]))
     return out
 
 

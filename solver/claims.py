@@ -630,19 +630,20 @@ def parse_graph_claims(data, file, nodes):
 def _unknown(nodes, section, n):
     """Why ``n`` cannot be claimed in ``section``, with the name it likely means."""
     known = list(nodes.known[section])
-    p = nodes.p
     if not known:
         return {"values": "the problem gives no numbers (symbolic): there are no values to claim",
                 "gradients": "the problem computes no numeric gradient (symbolic, or no loss)",
                 "updated": "no parameter is updated: the problem has no learning_rate"}[section]
+    what = {"values": "the problem's names are", "gradients": "the backward pass computes dE/d of",
+            "updated": "the update changes"}[section] + " " + _listed(known)
     if section == "gradients" and n in nodes.known["values"]:
         return (f"dE/d{n} is not computed: the backward pass goes from E to the derivatives asked for "
-                f"(graph.derivatives: {', '.join(p.derivatives)}) and computes dE/d of {_listed(known)}")
-    if section == "updated" and n in p.parameters:
-        return f"{n} is not updated: the update changes the parameters in graph.derivatives ({_listed(known)})"
-    close = suggest(str(getattr(n, "text", n)), known)
-    return (f"unknown name {clip_text(getattr(n, 'text', n))}"
-            + (f"; did you mean {close}?" if close else f"; the {section} are of {_listed(known)}"))
+                f"(graph.derivatives: {', '.join(nodes.p.derivatives)}); {what}")
+    if section == "updated" and n in nodes.known["values"]:
+        return f"{n} is not updated: {what}"
+    shown = clip_text(getattr(n, "text", n))
+    close = suggest(shown, known)
+    return f"unknown name {shown}" + (f"; did you mean {close}?" if close else f"; {what}")
 
 
 def _listed(names, most=12):
@@ -850,6 +851,9 @@ def verify_data(data, problem_name, claims, claims_name):
     from . import spec
 
     kind, problem = spec.parse_problem(data, problem_name)
+    if kind not in ("layered", "graph"):  # derivations alone (solver.derivations)
+        raise InputError(problem_name, "derive", "this problem asks for derivations alone: it has no numbers "
+                                                 "to check (verify checks layered and graph problems)")
     if kind == "graph":
         from . import graph
 
@@ -1009,14 +1013,26 @@ def claimed_tex(r, digits=6):
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
+def _what(r):
+    return ("claimed (wrong)" if r.status == "wrong" else "claimed (carried forward)"
+            if r.status == "carried_forward" else f"claimed (wrong shape, expected {_shape_text(r.expected_shape)})")
+
+
 def _note(r, digits):
     """What the document writes beside the correct value: a tick, or the claim coloured."""
     colour = COLOURS[r.status]
     if r.status == "ok":
         return rf"\ \textcolor{{{colour}}}{{\checkmark}}"
-    what = ("claimed (wrong)" if r.status == "wrong" else "claimed (carried forward)"
-            if r.status == "carried_forward" else f"claimed (wrong shape, expected {_shape_text(r.expected_shape)})")
-    return rf"\textcolor{{{colour}}}{{\text{{{what}:}}}}\ {claimed_tex(r, digits)}"
+    return rf"\textcolor{{{colour}}}{{\text{{{_what(r)}:}}}}\ {claimed_tex(r, digits)}"
+
+
+def _note_text(r, digits):
+    """:func:`_note` as text, for the end of a sentence (its words break across lines)."""
+    from .document.model import Math, Styled
+
+    if r.status == "ok":
+        return (" ", Styled("colour:" + COLOURS[r.status], (Math(r"\checkmark"),)))
+    return (" ", Styled("colour:" + COLOURS[r.status], (_what(r) + ":",)), " ", Math(claimed_tex(r, digits)))
 
 
 def annotate(doc, results, digits=6):
@@ -1030,7 +1046,7 @@ def annotate(doc, results, digits=6):
     display.full_updates, a graph problem's given numbers) is listed in the closing
     section only.
     """
-    from .document.model import Align, Display, MathTable, Math, Para, walk
+    from .document.model import Align, Display, MathTable, Para, walk
 
     by = {r.key.doc: r for r in results}
 
@@ -1047,7 +1063,7 @@ def annotate(doc, results, digits=6):
         elif isinstance(b, Display) and b.key in by:
             b.math += beside(by[b.key])
         elif isinstance(b, Para) and b.key in by:
-            b.content += (" ", Math(_note(by[b.key], digits)))
+            b.content += _note_text(by[b.key], digits)
         elif isinstance(b, MathTable) and b.keys:
             for row, keys in zip(b.rows, b.keys):
                 for col, key in keys.items():

@@ -114,6 +114,10 @@ def test_the_trace_itself_is_all_ok(problem, tmp_path, claims_file):
     # (a graph problem's too: tests/test_verify_graph.py; a symbolic one has no numbers).
     code, out, _ = run_cli("trace", problem)
     (tmp_path / "t.json").write_text(out)
+    if "derivations" in json.loads(out):  # derivations alone: no numbers to check
+        code, _, err = run_cli("verify", problem, tmp_path / "t.json")
+        assert code == 2 and "it has no numbers to check" in err
+        return
     code, results, summary = verify_json(problem, tmp_path / "t.json")
     symbolic = json.loads(out).get("values") == {}
     assert code == 0 and summary["ok"] == summary["total"] and (summary["total"] > 0 or symbolic)
