@@ -171,6 +171,10 @@ def _center(b):
     return f'<div class="bp-center">\n{blocks_html(b.blocks)}</div>\n'
 
 
+def _keep(b):
+    return f'<div class="bp-keep">\n{blocks_html(b.blocks)}</div>\n'
+
+
 def _items(b):
     return "<ul>\n" + "".join(f"<li>{text(i)}</li>\n" for i in b.items) + "</ul>\n"
 
@@ -436,7 +440,7 @@ WRITERS = {
     m.Title: _title, m.Heading: _heading, m.Para: _para, m.Break: _break, m.Skip: _skip,
     m.Display: _display, m.Align: _align, m.Table: _table, m.Tables: _tables,
     m.MathTable: _math_table, m.Facts: _facts, m.Columns: _columns, m.Group: _group,
-    m.Center: _center, m.Items: _items, m.Drawing: _drawing,
+    m.Center: _center, m.Keep: _keep, m.Items: _items, m.Drawing: _drawing,
 }
 
 

@@ -193,7 +193,9 @@ def _table(b):
 
 
 def _tables(b):
-    return "".join(_table(t)[:-1] + "\\hspace{1.5em}\n" for t in b.tables)
+    # ragged right: a line holds as many tables as fit, the rest go on the next
+    return ("{\\raggedright\n" + "".join(_table(t)[:-1] + "\\hspace{1.5em}\n" for t in b.tables)
+            + "\\par}\n")
 
 
 def _math_table(b):
@@ -226,6 +228,10 @@ def _group(b):
 
 def _center(b):
     return "\\begin{center}\n" + blocks_tex(b.blocks) + "\\end{center}\n"
+
+
+def _keep(b):
+    return "\\par\\noindent\\begin{minipage}{\\linewidth}\n" + blocks_tex(b.blocks) + "\\end{minipage}\\par\n"
 
 
 def _items(b):
@@ -291,7 +297,7 @@ WRITERS = {
     m.Title: _title, m.Heading: _heading, m.Para: _para, m.Break: _break, m.Skip: _skip,
     m.Display: _display, m.Align: _align, m.Table: _table, m.Tables: _tables,
     m.MathTable: _math_table, m.Facts: _facts, m.Columns: _columns, m.Group: _group,
-    m.Center: _center, m.Items: _items, m.Drawing: _drawing,
+    m.Center: _center, m.Keep: _keep, m.Items: _items, m.Drawing: _drawing,
 }
 
 

@@ -22,22 +22,35 @@ import math
 import numpy as np
 
 from ..errors import InputError
-from ..functions import ACTIVATIONS, LOSSES, make_activation
+from ..functions import ACTIVATIONS, LOG_LOSSES, LOSSES, make_activation
 from ..trace import reduction_factor
 from .model import (Align, Break, Caption, Center, Columns, Display, Document, Drawing, Edge,
-                    Facts, Group, Heading, Math, MathTable, Matrix, Node, Para, Row, Skip, Styled,
+                    Facts, Group, Heading, Keep, Math, MathTable, Matrix, Node, Para, Row, Skip, Styled,
                     Table, Tables, Tag, Title, Arrow, Box, Code, fmt, plain, shown, text)
-from .notation import PRESETS, Notation, description_text
+from .notation import PRESETS, Notation
 
 #: relative size below which a sum is shown as 0 (see the module docstring)
 NOISE = 1e-12
 
-#: largest matrix shown in full; larger ones are elided with dots
-MAX_ROWS = 8
-MAX_COLS = 8
+#: largest matrix shown in full (when the line holds it, see Matrices); larger ones are
+#: shortened with dots and given whole in the appendix
+MAX_ROWS = 12
+MAX_COLS = 12
+#: rows and columns a shortened matrix shows (the first, the dots, the last)
+SHORT = 8
+#: the appendix lists matrices of up to APPENDIX_SIZE rows and columns, APPENDIX_NUMBERS
+#: numbers in all (beyond, hand calculation is over: `backprop trace` has every number)
+APPENDIX_SIZE = 24
+APPENDIX_NUMBERS = 1500
+#: columns and rows of one table of numbers (the weight table, the appendix)
+TABLE_COLS = 6
+TABLE_ROWS = 40
 
-#: largest layer drawn unit by unit, with each weight on its edge
-DRAW_UNITS = 6
+#: largest layer drawn unit by unit (each weight on its edge while no two labels meet)
+DRAW_UNITS = 12
+
+#: output activations whose values are class scores: a prediction gets its class
+CLASS_SCORES = ("sigmoid", "softmax")
 
 #: loss table rows before it shows every k-th update only
 MAX_TABLE_ROWS = 400
@@ -46,6 +59,8 @@ PREDICTION_PASSES = 3
 
 #: width of a display line in cm (at \small), beyond which a chain of matrices is broken
 LINE_WIDTH = 13.5
+#: widest matrix (estimated by :func:`width`) a line holds after its left side
+MATRIX_WIDTH = 15.5
 
 UPDATE_WORDS = {
     ("sgd", "sum"): "stochastic gradient descent: one update after each sample, in order",
@@ -83,6 +98,91 @@ def width(a, digits=6, max_rows=MAX_ROWS, max_cols=MAX_COLS):
         chars = max(len(fmt(a[i, j], digits).replace(r" \cdot 10^", "e")) for i in rows if i is not None)
         total += chars * 0.17 + 0.35
     return total
+
+
+class Matrices:
+    """How the matrices of one document are shown (calling it gives (Math, width in cm)).
+
+    A matrix of at most MAX_ROWS x MAX_COLS is shown in full if the line holds it
+    (``budget`` cm); if only its transpose fits (a long row, a 6 x 10 matrix) it is
+    written transposed, ``[...]^T``. Any other is shortened with dots to fit, labelled
+    "in full: A1", and given whole in the appendix (:meth:`appendix`), one entry per
+    distinct matrix named after the part of the document it first appears in (``where``).
+    ``row_of`` = (matrix, k) makes a row the k-th of a matrix given whole (a sample's
+    inputs: the entry is every sample's).
+    """
+
+    def __init__(self, digits):
+        self.d = digits
+        self.where = ""
+        self.whole = {}  # (shape, bytes) -> (label, values, where)
+
+    def __call__(self, a, budget=MATRIX_WIDTH, transpose=True, row_of=None):
+        a = np.asarray(a, dtype=float)
+        a = a[:, None] if a.ndim == 1 else a
+        r, c = a.shape
+        if r <= MAX_ROWS and c <= MAX_COLS:
+            w = width(a, self.d, r, c)
+            if w <= budget:
+                return Math(Matrix(a, self.d, r, c)), w
+            w = width(a.T, self.d, c, r) + 0.3
+            if transpose and r < c and w <= budget:
+                return Math(Matrix(a.T, self.d, c, r), r"^{\top}"), w
+        cols = next((k for k in range(min(c, SHORT), 3, -1) if width(a, self.d, SHORT, k) <= budget), 3)
+        whole = a if row_of is None else np.asarray(row_of[0], dtype=float)
+        key, flipped = (whole.shape, whole.tobytes()), (whole.T.shape, whole.T.tobytes())
+        if flipped in self.whole and key not in self.whole:  # shown before as its transpose
+            label = self.whole[flipped][0] + " transposed"
+        else:
+            label = self.whole.setdefault(key, (f"A{len(self.whole) + 1}", whole, self.where))[0]
+        if row_of is not None:
+            label += f", row {row_of[1] + 1}"
+        return (Math(rf"\underset{{\text{{in full: {label}}}}}{{", Matrix(a, self.d, SHORT, cols), "}"),
+                width(a, self.d, SHORT, cols))
+
+    def math(self, a, budget=MATRIX_WIDTH, transpose=True, row_of=None):
+        return self(a, budget, transpose, row_of)[0]
+
+    def appendix(self):
+        """The appendix: every shortened matrix in full while APPENDIX_NUMBERS last, the
+        rest named (none shortened: no blocks)."""
+        if not self.whole:
+            return []
+        blocks = [Break(), Heading(("Appendix: matrices in full",)),
+                  Para(("The matrices shortened with dots above, entry by entry (rows and columns "
+                        "counted from 1).",)), Break()]
+        room, unlisted = APPENDIX_NUMBERS, []
+        for label, a, where in self.whole.values():
+            r, c = a.shape
+            about = f"{label} ({where}; {r} \u00d7 {c})"
+            if a.size > room or max(r, c) > APPENDIX_SIZE:
+                unlisted.append(about)
+                continue
+            room -= a.size
+            blocks += [Para((Styled("bold", (label,)), f" ({where}; {r} \u00d7 {c})")), Break(),
+                       number_tables(a, [str(i) for i in range(1, r + 1)], [str(j) for j in range(1, c + 1)],
+                                     self.d), Break()]
+        if unlisted:
+            blocks.append(Para(("Too many numbers to list here (", Code("backprop trace"), " prints every one): "
+                                + ", ".join(unlisted) + ".",)))
+        return blocks
+
+
+def number_tables(a, rows, cols, digits):
+    """The matrix ``a`` as tables of numbers (at most TABLE_COLS columns and TABLE_ROWS
+    rows each, set side by side), ``rows`` and ``cols`` labelling its rows and columns
+    (text or Math)."""
+    def cell(x):
+        return (x,) if isinstance(x, (str, Math)) else tuple(x)
+
+    tables = []
+    for j0 in range(0, a.shape[1], TABLE_COLS):
+        for i0 in range(0, a.shape[0], TABLE_ROWS):
+            js, is_ = range(j0, min(j0 + TABLE_COLS, a.shape[1])), range(i0, min(i0 + TABLE_ROWS, a.shape[0]))
+            tables.append(Table([("",)] + [cell(cols[j]) for j in js],
+                                [[cell(rows[i])] + [(Math(fmt(a[i, j], digits)),) for j in js] for i in is_],
+                                "r" * (len(js) + 1), top=True))
+    return Tables(tables)
 
 
 def numbers_note(trace):
@@ -132,13 +232,12 @@ def build(trace, derivations):
     L = p.L
     acts = [make_activation(name, slope) for name, slope in p.activations]
 
-    def M(a, **kw):
-        return Matrix(a, d, **kw)
-
+    show = Matrices(d)
+    show.where = "the problem"
     doc = Document()
     doc.add(Title(plain(p.title), ("Worked solution",)))
     if p.description:
-        doc.add(Para(description_text(p.description)))
+        doc.add(Para(plain(p.description)))
 
     # ---- 1. the problem
     formulas = _formulas(p, n, derivations)
@@ -168,22 +267,32 @@ def build(trace, derivations):
             Para(text(f"The loss of one sample, over the $C = {p.sizes[-1]}$ output units:")),
             Display(Math(formulas["E"])),
             Para((Styled("bold", ("Initial parameters.",)),)),
-            _parameters(p, n, M, p.weights, p.biases), Break())
-    data = _data_rows(p, d)
+            _parameters(p, n, show, p.weights, p.biases), Break())
+    data = _data_rows(p, show)
     more = "; the first ten and the last are shown" if data["n"] > 12 else ""
     doc.add(Para((Styled("bold", ("Training data",)), f" ({_plural(data['n'], 'sample')}{more}).")),
             MathTable([r"\text{sample}", rf"{n.x}^{{\top}}", rf"{n.y}^{{\top}}"], data["rows"]), Break())
 
     # ---- 2. the network
-    drawing, detailed = _figure(p, n, d)
-    doc.add(Heading(("The network",), number="2"), Center([drawing]))
-    if detailed:
+    drawing, labelled = _figure(p, n, d)
+    if labelled:
         caption = "Each edge carries its initial weight" + ("; each unit shows its initial bias $b$"
                                                              if p.biases is not None else "") + "."
-    else:
+    elif labelled is None:
         caption = ("The layers are too large to draw unit by unit; each block gives the layer's size "
                    "and activation, each arrow its weight matrix.")
-    doc.add(Para((Styled("small", text(caption)),)), Break())
+    else:
+        caption = ("The edges are too many to carry their weights; the tables below give them, one per "
+                   "layer: the row of the unit an edge leaves, the column of the unit it enters"
+                   + (" (row $b$: the biases)" if p.biases is not None else "") + ".")
+    figure = [Center([drawing]), Para((Styled("small", text(caption)),))]
+    if labelled is False:  # the tables too, while the whole fits on a page (about 20 cm)
+        tables = [Break(), Group("small", [_weight_tables(p, n, d)])]
+        height = max(p.sizes) * 1.1 + sum(min(s, TABLE_ROWS) + 3 for s in p.sizes[:-1]) * 0.45
+        figure, tables = (figure + tables, []) if height < 20 else (figure, tables)
+    doc.add(Heading(("The network",), number="2"), Keep(figure), Break())
+    if labelled is False:
+        doc.add(*tables, Break())
 
     # ---- 3. the formulas
     doc.add(Heading(("The formulas",), number="3"))
@@ -200,7 +309,8 @@ def build(trace, derivations):
     for u in trace.updates:
         sc = noise_scales(p, u, acts, W_scale, b_scale, trace.exact)
         if len(shown_updates) < p.full_updates:
-            shown_updates.append(_update(p, n, d, u, acts, out_d, sc))
+            show.where = f"update {u.index}"
+            shown_updates.append(_update(p, n, show, u, acts, out_d, sc))
         W_scale, b_scale = sc["W_new"], sc["b_new"]
     doc.add(Heading(("The updates",), number="4"))
     if len(shown_updates) < n_updates:
@@ -228,54 +338,65 @@ def build(trace, derivations):
     b_final = {l: None if trace.biases is None else chop(trace.biases[l - 1], b_scale[l - 1])
                for l in range(1, L + 1)}
     if trace.predictions:
+        show.where = "predictions"
         yh = n.unit("yhat_unit", "L", "1")
+        classes = p.activations[-1][0] in CLASS_SCORES or p.loss in LOG_LOSSES
         rule = ("the output unit with the largest value (units counted from 0)" if p.sizes[-1] > 1
                 else rf"class 1 if ${yh} \ge 0.5$, class 0 otherwise")
         doc.add(Heading(("Predictions",), number="6" if n_updates > 1 else "5"),
-                Para(text("With the final parameters; the class is " + rule + ".")))
+                Para(text("With the final parameters" + ("; the class is " + rule if classes else "") + ".")))
         qs = trace.predictions[:100]
-        doc.add(MathTable([r"\text{query}", rf"{n.x}^{{\top}}", rf"{n.yhat}^{{\top}}", r"\text{class}"],
-                          [[Math(str(k)), Math(M(q.input[None, :], max_cols=6)),
-                            Math(M(q.output[None, :], max_cols=6)), Math(str(q.cls))]
-                           for k, q in enumerate(qs, start=1)],
-                          keys=[{2: (None, None, "output", k), 3: (None, None, "class", k)}
+        inputs, outputs = np.array([q.input for q in qs]), np.array([q.output for q in qs])
+        header = [r"\text{query}", rf"{n.x}^{{\top}}", rf"{n.yhat}^{{\top}}"] + [r"\text{class}"] * classes
+        doc.add(MathTable(header,
+                          [[Math(str(k)), show.math(q.input[None, :], LINE_WIDTH / 2, False, (inputs, k - 1)),
+                            show.math(q.output[None, :], LINE_WIDTH / 3, False, (outputs, k - 1))]
+                           + [Math(str(q.cls))] * classes for k, q in enumerate(qs, start=1)],
+                          keys=[{2: (None, None, "output", k), **({3: (None, None, "class", k)} if classes else {})}
                                 for k in range(1, len(qs) + 1)]))
         if len(trace.predictions) > 100:
             doc.add(Para((f"({len(trace.predictions) - 100} more query points are not listed.)",)))
         for k, q in enumerate(trace.predictions[:PREDICTION_PASSES], start=1):
-            lines = _forward(n, d, acts, W_final, b_final,
+            lines = _forward(n, show, acts, W_final, b_final,
                              {0: q.input[:, None], **{l: q.a[l - 1][:, None] for l in range(1, L + 1)}},
                              {l: q.z[l - 1][:, None] for l in range(1, L + 1)})
             doc.add(Break(), Para((Styled("bold", (f"Forward pass of query {k}",)), " (final parameters).")),
                     Group("small", [Align([Row(x) for x in lines])]))
+    show.where = "final parameters"
     doc.add(Break(), Heading(("Final parameters",)),
-            _parameters(p, n, M, [W_final[l] for l in range(1, L + 1)],
+            _parameters(p, n, show, [W_final[l] for l in range(1, L + 1)],
                         None if trace.biases is None else [b_final[l] for l in range(1, L + 1)]))
+    doc.add(*show.appendix())
     return doc
 
 
-def _parameters(p, n, M, Ws, bs):
-    """The weight matrices (and bias vectors) of every layer, one layer per row."""
+def _parameters(p, n, show, Ws, bs):
+    """The weight matrices (and bias vectors) of every layer: one layer per row, or one
+    matrix per row when a layer's two do not fit on one line."""
+    pairs = [(show(Ws[l - 1]), None if bs is None else show(bs[l - 1])) for l in range(1, p.L + 1)]
+    apart = bs is not None and any(W[1] + b[1] + 3.0 > LINE_WIDTH for W, b in pairs)
     rows = []
-    for l in range(1, p.L + 1):
-        row = Math(n.W(l), " &= ", M(Ws[l - 1]))
-        if bs is not None:
-            row += Math(", & ", n.b(l), " &= ", M(bs[l - 1]))
-        rows.append(Row(row))
+    for l, (W, b) in enumerate(pairs, start=1):
+        if b is None:
+            rows.append(Row(Math(n.W(l), " &= ", W[0])))
+        elif apart:
+            rows += [Row(Math(n.W(l), " &= ", W[0])), Row(Math(n.b(l), " &= ", b[0]))]
+        else:
+            rows.append(Row(Math(n.W(l), " &= ", W[0], ", & ", n.b(l), " &= ", b[0])))
     return Align(rows, gap=None)
 
 
-def _data_rows(p, d):
+def _data_rows(p, show):
     n = p.X.shape[1]
     rows = []
     for k in shown(n, 12):
         if k is None:
             rows.append(None)
         else:
-            y = Math(Matrix(p.Y[:, k][None, :], d))
+            y = show.math(p.Y[:, k][None, :], 0.4 * LINE_WIDTH, False, (p.Y.T, k))
             if k in p.targets_given_as_class:
                 y += rf"\ (\text{{class }} {int(p.Y[:, k].argmax())})"
-            rows.append([Math(str(k + 1)), Math(Matrix(p.X[:, k][None, :], d)), y])
+            rows.append([Math(str(k + 1)), show.math(p.X[:, k][None, :], 0.55 * LINE_WIDTH, False, (p.X.T, k)), y])
     return {"rows": rows, "n": n}
 
 
@@ -374,42 +495,141 @@ def _penalty_tex(p):
 
 
 def _figure(p, n, d):
-    """(drawing, detailed): units and weighted edges when small, blocks otherwise."""
+    """(drawing, labelled) of the network: every unit when no layer has more than
+    DRAW_UNITS, each weight on its edge and each bias over its unit unless two labels
+    would meet or a label would sit on another edge or unit (then ``labelled`` is False:
+    the weights go in :func:`_weight_tables`); a block per layer for larger networks
+    (``labelled`` is None)."""
     sizes = p.sizes
     L = p.L
     items = []
     if max(sizes) <= DRAW_UNITS:
-        dx, dy = (4.6 if L <= 3 else 3.6), 1.3
+        dx, dy = (4.6 if L <= 3 else 3.6), (1.3 if max(sizes) <= 6 else 1.1)
+        at = {}
         for l, s in enumerate(sizes):
             for i in range(s):
-                y = (s - 1) / 2 * dy - i * dy
+                at[l, i] = (l * dx, (s - 1) / 2 * dy - i * dy)
                 label = n.unit("x_unit", 0, i + 1) if l == 0 else n.unit("act_unit", l, i + 1)
                 style = "inp" if l == 0 else ("outp" if l == L else "hid")
-                items.append(Node(f"u{l}_{i}", l * dx, y, Math(label), style))
-                if l > 0 and p.biases is not None:
-                    items.append(Tag(f"u{l}_{i}", (Math("b=" + fmt(p.biases[l - 1][i], d)),)))
-        for l in range(1, L + 1):
-            W = p.weights[l - 1]
-            rows, cols = W.shape
-            for i in range(rows):
-                for j in range(cols):
-                    # the labels of the edges into unit i stand in one column of their
-                    # own, so no two labels meet
-                    pos = 0.2 + 0.55 * i / (rows - 1) if rows > 1 else 0.5
-                    items.append(Edge(f"u{l - 1}_{j}", f"u{l}_{i}", Math(fmt(W[i, j], d)), pos))
+                items.append(Node(f"u{l}_{i}", *at[l, i], Math(label), style))
+        tags = [] if p.biases is None else [
+            Tag(f"u{l}_{i}", (Math("b=" + fmt(p.biases[l - 1][i], d)),))
+            for l in range(1, L + 1) for i in range(sizes[l])]
+        place = _placement(p, d, at)
+        labelled = place is not None
+        edges = [Edge(f"u{l - 1}_{j}", f"u{l}_{i}", *((Math(fmt(p.weights[l - 1][i, j], d)), place[l, i])
+                                                     if labelled else ()))
+                 for l in range(1, L + 1) for i in range(sizes[l]) for j in range(sizes[l - 1])]
+        items += (tags if labelled else []) + edges
         for l in range(L + 1):
-            top = (sizes[l] - 1) / 2 * dy + (1.05 if p.biases is not None else 0.8)
+            top = (sizes[l] - 1) / 2 * dy + (1.05 if p.biases is not None and labelled else 0.8)
             what = "input" if l == 0 else _act_name(p.activations[l - 1]).split(" (")[0]
             items.append(Caption(l * dx, top, (f"layer {l}: {what}",)))
-        return Drawing(items), True
+        return Drawing(items), labelled
     dx = 3.2
     for l, s in enumerate(sizes):
         h = 1.0 + 3.0 * math.log10(s) / math.log10(max(sizes))
         what = "input" if l == 0 else _act_name(p.activations[l - 1]).split(" (")[0]
-        items.append(Box(f"B{l}", l * dx, 0, [(f"layer {l}",), (f"{s} units",), (what,)], h))
+        items.append(Box(f"B{l}", l * dx, 0, [(f"layer {l}",), (_plural(s, "unit"),), (what,)], h))
         if l > 0:
             items.append(Arrow(f"B{l - 1}", f"B{l}", Math(n.W(l)), Math(rf"{sizes[l]} \times {sizes[l - 1]}")))
-    return Drawing(items), False
+    return Drawing(items), None
+
+
+#: a unit's radius and a label's height in a drawing (cm; TikZ styles unit, wt and bias)
+UNIT_RADIUS = 0.425
+LABEL_HEIGHT = 0.18
+
+
+def _label_width(tex):
+    """Estimated width (cm) of a \\tiny label of TeX math ``tex`` (a number, b=...)."""
+    pts = {"-": 3.9, ".": 1.4, "=": 6.7, " ": 0.0}
+    return (sum(pts.get(ch, 2.5) for ch in tex.replace(r"\cdot 10^", "e")) + 1.2) / 28.45
+
+
+def _placement(p, d, at):
+    """Where on its edge each weight's label goes, {(layer, unit it enters): pos}, or
+    None when the drawing is too crowded for labels. The labels of the edges into one
+    unit share a position along their edges, the one nearest to its default (the units
+    of a layer spread from 0.2 to 0.75 of the way) where none of them would meet another
+    label or a bias (closer than two characters side by side, or touching above), lie
+    on another edge (which would it belong to?) or on a unit. ``at`` maps (layer, unit)
+    to the unit's centre."""
+    R, h = UNIT_RADIUS, LABEL_HEIGHT / 2
+    place = {}
+    for l in range(1, p.L + 1):
+        W = p.weights[l - 1]
+        rows, cols = W.shape
+        ends = {}  # (i, j) -> the edge from unit j to unit i, border to border
+        for i in range(rows):
+            for j in range(cols):
+                (x0, y0), (x1, y1) = at[l - 1, j], at[l, i]
+                length = math.hypot(x1 - x0, y1 - y0)
+                ux, uy = (x1 - x0) / length, (y1 - y0) / length
+                ends[i, j] = (x0 + R * ux, y0 + R * uy), (x1 - (R + 0.035) * ux, y1 - (R + 0.035) * uy)
+        placed = []  # boxes (centre, half width, half height): the biases, then the labels placed
+        if p.biases is not None:  # over each unit of layer l (and l - 1), anchored at its top
+            for k in (l - 1, l) if l > 1 else (l,):
+                for i in range(p.sizes[k]):
+                    x, y = at[k, i]
+                    placed.append(((x, y + R + 0.145), _label_width("b=" + fmt(p.biases[k - 1][i], d)) / 2, 0.11))
+        units = [at[k, i] for k in (l - 1, l) for i in range(p.sizes[k])]
+
+        def meets(box, others):
+            (cx, cy), w, hh = box
+            return any(abs(cx - c2[0]) < w + w2 + 0.25 and abs(cy - c2[1]) < hh + h2 + 0.08
+                       for c2, w2, h2 in others)
+
+        for i in range(rows):
+            default = 0.2 + 0.55 * i / (rows - 1) if rows > 1 else 0.5
+            for pos in sorted((k / 20 for k in range(3, 17)), key=lambda q: (abs(q - default), q)):
+                boxes = []
+                for j in range(cols):
+                    (ax, ay), (bx, by) = ends[i, j]
+                    box = ((ax + pos * (bx - ax), ay + pos * (by - ay)), _label_width(fmt(W[i, j], d)) / 2, h)
+                    if (meets(box, placed + boxes)
+                            or any(abs(x - box[0][0]) < box[1] + R and abs(y - box[0][1]) < h + R for x, y in units)
+                            or any(_crosses(seg, *box) for e, seg in ends.items() if e != (i, j))):
+                        break
+                    boxes.append(box)
+                else:
+                    place[l, i] = pos
+                    placed += boxes
+                    break
+            else:
+                return None
+    return place
+
+
+def _crosses(seg, c, hw, hh):
+    """Whether the segment ``seg`` passes through the box of centre ``c``, half-sizes hw, hh
+    (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = seg
+    t0, t1 = 0.0, 1.0
+    for pk, qk in ((x0 - x1, x0 - (c[0] - hw)), (x1 - x0, c[0] + hw - x0),
+                   (y0 - y1, y0 - (c[1] - hh)), (y1 - y0, c[1] + hh - y0)):
+        if pk == 0:
+            if qk < 0:
+                return False
+        elif pk < 0:
+            t0 = max(t0, qk / pk)
+        else:
+            t1 = min(t1, qk / pk)
+    return t0 < t1
+
+
+def _weight_tables(p, n, d):
+    """The initial weights (and biases) as tables, one per layer: a row for each unit an
+    edge leaves (and b, the biases), a column for each unit it enters."""
+    tables = []
+    for l in range(1, p.L + 1):
+        W = p.weights[l - 1].T
+        rows = [Math(n.unit("x_unit", 0, j + 1) if l == 1 else n.unit("act_unit", l - 1, j + 1))
+                for j in range(W.shape[0])]
+        if p.biases is not None:
+            W, rows = np.vstack([W, p.biases[l - 1][None, :]]), rows + [Math("b")]
+        tables += number_tables(W, rows, [Math(n.unit("act_unit", l, i + 1)) for i in range(W.shape[1])], d).tables
+    return Tables(tables)
 
 
 def _chain(lhs, rel, formula, pieces, result, result_w, formula_w=3.0):
@@ -445,7 +665,7 @@ def _chain(lhs, rel, formula, pieces, result, result_w, formula_w=3.0):
     lines.append(cur)
     out = Math()
     for i, line in enumerate(lines):
-        out = Math(out, *line) if i == 0 else Math(out, " \\\\\n", *line)
+        out = Math(out, *line) if i == 0 else Math(out, " \\\\*\n", *line)  # a page never breaks it
     return out
 
 
@@ -493,13 +713,11 @@ def noise_scales(p, u, acts, W_scale, b_scale, exact=False):
     return out
 
 
-def _forward(n, d, acts, W, b, a, z, index=None):
+def _forward(n, show, acts, W, b, a, z, index=None):
     """Align rows of a forward pass, layer by layer: z = W a + b with the numbers, then
     a = f(z). ``W``, ``b`` (None without biases), ``z`` map layers 1..L to the matrices
     shown, ``a`` maps 0..L (``a[0]`` is the input)."""
-    def mw(m):
-        return Matrix(m, d), width(m, d)
-
+    mw = show
     lines = []
     for l in range(1, len(acts) + 1):
         bias = f" + {n.b(l)}" if b[l] is not None else ""
@@ -512,7 +730,7 @@ def _forward(n, d, acts, W, b, a, z, index=None):
     return lines
 
 
-def _update(p, n, d, u, acts, out_d, scales):
+def _update(p, n, show, u, acts, out_d, scales):
     """The blocks of one update: forward, loss, backward, gradients, new parameters
     (numbers chopped by the noise rule of the module)."""
     L = p.L
@@ -521,9 +739,8 @@ def _update(p, n, d, u, acts, out_d, scales):
     ns = x.shape[1]
     r = reduction_factor(p, ns)
     layers = [None] + list(u.layers)
-
-    def mw(a):
-        return Matrix(a, d), width(a, d)
+    d = show.d
+    mw = show
 
     sc = scales
     z_scale, a_scale, d_scale = sc["z"], sc["a"], sc["delta"]
@@ -535,7 +752,7 @@ def _update(p, n, d, u, acts, out_d, scales):
         a_show[l] = chop(layers[l].a, a_scale[l])
     delta_show = {l: chop(layers[l].delta, d_scale[l]) for l in range(1, L + 1)}
 
-    forward = _forward(n, d, acts, W_show, b_show, a_show,
+    forward = _forward(n, show, acts, W_show, b_show, a_show,
                        {l: chop(layers[l].z, z_scale[l]) for l in range(1, L + 1)})
     forward = [Row(m, (i, l, q)) for m, (l, q) in zip(forward, [(l, q) for l in range(1, L + 1) for q in "za"])]
 
@@ -623,7 +840,8 @@ def _update(p, n, d, u, acts, out_d, scales):
     body = []
     if ns > 1:
         body.append(Para(("The " + str(ns) + " samples are the columns of the input and target matrices:",)))
-    body += [Display(Math(n.x, " = ", Matrix(x, d), r", \qquad ", n.y, " = ", Matrix(yv, d))),
+    body += [Display(Math(n.x, " = ", show.math(x, LINE_WIDTH / 2), r", \qquad ", n.y, " = ",
+                          show.math(yv, LINE_WIDTH / 2))),
              Para((Styled("bold", ("Forward pass.",)),)), Align(forward)]
     if ns > 1 and p.biases is not None:
         body.append(Para(("(The bias vector is added to every column.)",)))

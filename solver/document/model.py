@@ -242,6 +242,12 @@ class Center:
 
 
 @dataclass
+class Keep:
+    """Blocks kept together on one page (a drawing and its caption)."""
+    blocks: list
+
+
+@dataclass
 class Items:
     """A bulleted list; each item is text."""
     items: list
@@ -371,7 +377,7 @@ def walk(blocks):
     """Every block in ``blocks``, those nested in groups and columns included, in order."""
     for b in blocks:
         yield b
-        if isinstance(b, (Group, Center)):
+        if isinstance(b, (Group, Center, Keep)):
             yield from walk(b.blocks)
         elif isinstance(b, Columns):
             for _, bs in b.columns:
