@@ -24,7 +24,7 @@ import yaml
 from .errors import InputError
 from .functions import ACTIVATIONS, LOG_LOSSES, LOSSES
 
-NOTATIONS = ("default", "bracket", "netout")
+NOTATIONS = ("default", "bracket", "netout", "ij")
 
 #: limits that keep a trace (and its document) a sensible size
 MAX_LAYERS = 50

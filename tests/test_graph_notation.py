@@ -214,3 +214,48 @@ def test_a_quantity_without_a_path_to_the_loss_gives_a_document(tmp_path):
     if shutil.which("pdflatex"):
         code, out, err = run_cli("solve", path, "-o", tmp_path)
         assert code == 0 and "Traceback" not in err, err
+
+
+# ---------------------------------------------------------------------------------------
+# the layered preset whose weights run from unit i to unit j
+
+
+IJ = {"network": {"sizes": [3, 2, 1], "activation": "sigmoid",
+                  "weights": [[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], [[0.7, 0.8]]], "biases": 0},
+      "loss": "squared_error", "learning_rate": 1, "data": [{"x": [1, 2, 3], "y": [1]}],
+      "display": {"notation": "ij"}}
+
+
+def _bmatrix(a):
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(m.fmt(v) for v in row) for row in a) + r" \end{bmatrix}"
+
+
+def test_the_ij_preset_shows_w_from_unit_i_to_unit_j():
+    import numpy as np
+    s = bp.solve(IJ)
+    tex = re.sub(" +", " ", s.tex)
+    W1 = np.array(IJ["network"]["weights"][0])
+    # the weights in the preset's orientation: a row per unit of layer l-1 (the file's matrix transposed)
+    assert r"{\mathbf{W}^{(1)}} &= " + _bmatrix(W1.T) in tex
+    assert "the transpose of the problem file" in tex.replace("\n", " ")
+    # the formulas say so: z = W^T x + b, delta = (W delta) * f', dL/dW = x delta^T
+    assert r"{\mathbf{z}^{(l)}} = {\mathbf{W}^{(l)}}^{\top} {\mathbf{x}^{(l-1)}} + {\mathbf{b}^{(l)}}" in tex
+    assert r"\big({\mathbf{W}^{(l+1)}}\, {\boldsymbol{\delta}^{(l+1)}}\big)" in tex
+    assert (r"\frac{\partial \mathcal{L}}{\partial {\mathbf{W}^{(l)}}} = {\mathbf{x}^{(l-1)}}\, "
+            r"\big({\boldsymbol{\delta}^{(l)}}\big)^{\top}") in tex
+    # the numbers are the engine's, transposed: the gradient and the new weights
+    layer = s.trace["updates"][0]["layers"][0]
+    g, new = np.array(layer["grad_W"]), np.array(layer["W_new"])
+    assert r"\frac{\partial \mathcal{L}}{\partial {\mathbf{W}^{(1)}}} &= {\mathbf{x}^{(0)}}\, " in tex
+    assert _bmatrix(g.T) in tex and _bmatrix(new.T) in tex
+    assert r"{\mathbf{W}^{(1)}} &\leftarrow " + _bmatrix(W1.T) in tex
+    # the trace is the same in every notation
+    other = bp.solve({**IJ, "display": {"notation": "default"}}).trace
+    assert other["updates"] == s.trace["updates"]
+
+
+def test_the_ij_preset_is_a_known_name(problem_file):
+    path = problem_file("network: {sizes: [2, 1], activation: sigmoid, weights: 0.5}\nloss: squared_error\n"
+                        "learning_rate: 1\ndata: [{x: [1, 0], y: [1]}]\ndisplay: {notation: ijk}\n")
+    code, out, err = run_cli("check", path)
+    assert code == 2 and "display.notation: expected one of default, bracket, netout, ij" in err

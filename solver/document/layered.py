@@ -27,7 +27,7 @@ from ..trace import reduction_factor
 from .model import (Align, Break, Caption, Center, Columns, Display, Document, Drawing, Edge,
                     Facts, Group, Heading, Keep, Math, MathTable, Matrix, Node, Para, Row, Skip, Styled,
                     Table, Tables, Tag, Title, Arrow, Box, Code, fmt, plain, shown, text)
-from .notation import PRESETS, Notation
+from .notation import PRESETS, Notation, description_text
 
 #: relative size below which a sum is shown as 0 (see the module docstring)
 NOISE = 1e-12
@@ -237,7 +237,7 @@ def build(trace, derivations):
     doc = Document()
     doc.add(Title(plain(p.title), ("Worked solution",)))
     if p.description:
-        doc.add(Para(plain(p.description)))
+        doc.add(Para(description_text(p.description)))
 
     # ---- 1. the problem
     formulas = _formulas(p, n, derivations)
@@ -373,7 +373,7 @@ def build(trace, derivations):
 def _parameters(p, n, show, Ws, bs):
     """The weight matrices (and bias vectors) of every layer: one layer per row, or one
     matrix per row when a layer's two do not fit on one line."""
-    pairs = [(show(Ws[l - 1]), None if bs is None else show(bs[l - 1])) for l in range(1, p.L + 1)]
+    pairs = [(show(n.oriented(Ws[l - 1])), None if bs is None else show(bs[l - 1])) for l in range(1, p.L + 1)]
     apart = bs is not None and any(W[1] + b[1] + 3.0 > LINE_WIDTH for W, b in pairs)
     rows = []
     for l, (W, b) in enumerate(pairs, start=1):
@@ -412,7 +412,7 @@ def _formulas(p, n, derivations):
 
     bias = (lambda l: " + " + n.b(l)) if p.biases is not None else (lambda l: "")
     add(rf"Forward pass, for each layer ${k} = 1, \dots, L$ (here $L = {L}$), starting from ${n.act(0)}$, the input:",
-        rf"{n.pre(k)} = {n.W(k)}\, {n.act(f'{k}-1')}{bias(k)}, \qquad {n.act(k)} = f_{{{k}}}\big({n.pre(k)}\big).")
+        rf"{n.pre(k)} = {n.Wx(k, n.act(f'{k}-1'))}{bias(k)}, \qquad {n.act(k)} = f_{{{k}}}\big({n.pre(k)}\big).")
     # activations and their derivatives (SymPy)
     seen = []
     for l, (dv, a) in enumerate(zip(derivations, p.activations), start=1):
@@ -468,7 +468,7 @@ def _formulas(p, n, derivations):
         add(f"The error at the output layer, derived and simplified by SymPy{note}:", tex)
     if L > 1:
         add(rf"Backward pass, for ${k} = L-1, \dots, 1$ (${n.had}$ is the element" "\u2010" "wise product):",
-            rf"{n.delta(k)} = \big({n.W(f'{k}+1')}^{{\top}} {n.delta(f'{k}+1')}\big) {n.had} f_{{{k}}}'\big({n.pre(k)}\big).")
+            rf"{n.delta(k)} = \big({n.WTd(f'{k}+1', n.delta(f'{k}+1'))}\big) {n.had} f_{{{k}}}'\big({n.pre(k)}\big).")
     R = ""
     if p.update == "batch":
         R = r"\frac{1}{n}" if p.reduction == "mean" else ""
@@ -476,7 +476,7 @@ def _formulas(p, n, derivations):
     cols = " (the columns are the samples, so the product sums over them)" if p.update == "batch" else ""
     gb = (rf", \qquad {n.grad(n.b(k))} = {R} {n.delta(k)}\, \mathbf{{1}}" if p.biases is not None and p.update == "batch"
           else (rf", \qquad {n.grad(n.b(k))} = {n.delta(k)}" if p.biases is not None else ""))
-    add(f"Gradients{cols}:", rf"{n.grad(n.W(k))} = {R} {n.delta(k)}\, \big({n.act(f'{k}-1')}\big)^{{\top}}{reg}{gb}")
+    add(f"Gradients{cols}:", rf"{n.grad(n.W(k))} = {R} {n.outer(n.delta(k), n.act(f'{k}-1'))}{reg}{gb}")
     bupd = ""
     if p.biases is not None and p.train_biases:
         bupd = rf", \qquad {n.b(k)} \leftarrow {n.b(k)} - {n.eta}\, {n.grad(n.b(k))}"
@@ -532,7 +532,7 @@ def _figure(p, n, d):
         what = "input" if l == 0 else _act_name(p.activations[l - 1]).split(" (")[0]
         items.append(Box(f"B{l}", l * dx, 0, [(f"layer {l}",), (_plural(s, "unit"),), (what,)], h))
         if l > 0:
-            items.append(Arrow(f"B{l - 1}", f"B{l}", Math(n.W(l)), Math(rf"{sizes[l]} \times {sizes[l - 1]}")))
+            items.append(Arrow(f"B{l - 1}", f"B{l}", Math(n.W(l)), Math(n.shape(sizes[l], sizes[l - 1]))))
     return Drawing(items), None
 
 
@@ -724,7 +724,7 @@ def _forward(n, show, acts, W, b, a, z, index=None):
         pieces = [("", *mw(W[l])), ("", *mw(a[l - 1]))]
         if b[l] is not None:
             pieces.append(("+", *mw(b[l])))
-        lines.append(_chain(n.pre(l), "=", rf"{n.W(l)}\, {n.act(l - 1)}{bias}", pieces, *mw(z[l])))
+        lines.append(_chain(n.pre(l), "=", rf"{n.Wx(l, n.act(l - 1))}{bias}", pieces, *mw(z[l])))
         lines.append(_chain(n.act(l), "=", rf"{acts[l - 1].tex}\big({n.pre(l)}\big)", [],
                             *mw(a[l]), 2.0))
     return lines
@@ -796,7 +796,7 @@ def _update(p, n, show, u, acts, out_d, scales):
         backward.append(_chain(n.delta(L), "=", None, [], dt, dw))
     for l in range(L - 1, 0, -1):
         backward.append(_chain(
-            n.delta(l), "=", rf"\big({n.W(l + 1)}^{{\top}} {n.delta(l + 1)}\big) {n.had} f'\big({n.pre(l)}\big)",
+            n.delta(l), "=", rf"\big({n.WTd(l + 1, n.delta(l + 1))}\big) {n.had} f'\big({n.pre(l)}\big)",
             [("", *mw(W_show[l + 1].T)), ("", *mw(delta_show[l + 1])), (n.had, *mw(fprime[l]))],
             *mw(delta_show[l]), 4.0))
     backward = [Row(m, (i, l, "delta")) for m, l in zip(backward, range(L, 0, -1))]
@@ -811,13 +811,14 @@ def _update(p, n, show, u, acts, out_d, scales):
         reg_f, reg_p = "", []
         if p.l2:
             reg_f += rf" + {fmt(p.l2, d)}\, {n.W(l)}"
-            reg_p.append((rf"+ {fmt(p.l2, d)} \cdot", *mw(W_show[l])))
+            reg_p.append((rf"+ {fmt(p.l2, d)} \cdot", *mw(n.oriented(W_show[l]))))
         if p.l1:
             reg_f += rf" + {fmt(p.l1, d)} \operatorname{{sign}}({n.W(l)})"
-            reg_p.append((rf"+ {fmt(p.l1, d)} \cdot", *mw(np.sign(s.W))))
+            reg_p.append((rf"+ {fmt(p.l1, d)} \cdot", *mw(n.oriented(np.sign(s.W)))))
         R_f = r"\tfrac{1}{n}\, " if r != 1 else ""
-        grads.append(Row(_chain(n.grad(n.W(l)), "=", rf"{R_f}{n.delta(l)} \big({n.act(l - 1)}\big)^{{\top}}{reg_f}",
-                                [(R, *mw(delta_show[l])), ("", *mw(prev.T))] + reg_p, *mw(gW), 3.5),
+        grads.append(Row(_chain(n.grad(n.W(l)), "=", rf"{R_f}{n.outer(n.delta(l), n.act(l - 1))}{reg_f}",
+                                [(op, *mw(f)) for op, f in zip((R, ""), n.outer_factors(delta_show[l], prev))]
+                                + reg_p, *mw(n.oriented(gW)), 3.5),
                          (i, l, "grad_W")))
         gb = None
         if s.grad_b is not None:
@@ -826,8 +827,8 @@ def _update(p, n, show, u, acts, out_d, scales):
             grads.append(Row(_chain(n.grad(n.b(l)), "=", formula, [], *mw(gb), 2.0), (i, l, "grad_b")))
         W_new = chop(s.W_new, sc["W_new"][l - 1])
         eta = fmt(p.learning_rate, d) + r" \cdot"
-        news.append(Row(_chain(n.W(l), r"\leftarrow", "", [("", *mw(W_show[l])), ("- " + eta, *mw(gW))],
-                               *mw(W_new), 0.0), (i, l, "W_new")))
+        news.append(Row(_chain(n.W(l), r"\leftarrow", "", [("", *mw(n.oriented(W_show[l]))), ("- " + eta, *mw(n.oriented(gW)))],
+                               *mw(n.oriented(W_new)), 0.0), (i, l, "W_new")))
         if s.b_new is not None:
             if p.train_biases:
                 b_new = chop(s.b_new, sc["b_new"][l - 1])

@@ -70,11 +70,33 @@ PRESETS = {
         "y": r"\mathit{target}", "yhat_unit": r"\mathit{out}^{(L)}_{#}",
         "y_unit": r"\mathit{target}_{#}", "arg": "x", "eta": r"\eta", "layer": "l",
     },
+    "ij": {  # z (pre-activation) and x (activation) per layer, w_{i,j} from unit i to unit j
+        "describe": r"pre‐activations $\mathbf{z}^{(l)}$, activations $\mathbf{x}^{(l)}$ with "
+                    r"$\mathbf{x}^{(0)}$ the input, layers numbered from 1; $w^{(l)}_{i,j}$ is the weight "
+                    r"from unit $i$ of layer $l-1$ to unit $j$ of layer $l$, so $\mathbf{W}^{(l)}$ has a row "
+                    r"per unit of layer $l-1$ and is shown as the transpose of the problem file's matrix, "
+                    r"and $\mathbf{z}^{(l)} = \mathbf{W}^{(l)\top} \mathbf{x}^{(l-1)} + \mathbf{b}^{(l)}$",
+        "pre": r"\mathbf{z}^{(@)}", "act": r"\mathbf{x}^{(@)}", "W": r"\mathbf{W}^{(@)}",
+        "b": r"\mathbf{b}^{(@)}", "delta": r"\boldsymbol{\delta}^{(@)}", "shift": 0,
+        "pre_unit": r"z^{(@)}_{#}", "act_unit": r"x^{(@)}_{#}",
+        "loss": r"\mathcal{L}", "had": r"\odot", "x": r"\mathbf{x}^{(0)}", "x_unit": r"x^{(0)}_{#}",
+        "yhat": r"\hat{\mathbf{y}}", "y": r"\mathbf{y}", "yhat_unit": r"\hat{y}_{#}",
+        "y_unit": "y_{#}", "arg": "z", "eta": r"\eta", "layer": "l",
+        "transpose": True, "grad": "partial",
+    },
 }
 
 
 class Notation:
-    """Symbol makers for one preset: ``n.W(2)``, ``n.act("l-1")``, ``n.yhat_unit("i")``."""
+    """Symbol makers for one preset: ``n.W(2)``, ``n.act("l-1")``, ``n.yhat_unit("i")``.
+
+    A preset with ``transpose`` writes W^(l) with a row per unit of layer l-1 (w_{i,j}
+    from unit i to unit j): the transpose of the engine's matrix, whose rows are the
+    units of layer l. Every weight-shaped matrix shown goes through :meth:`oriented`,
+    and the products through :meth:`Wx` (forward), :meth:`WTd` (backward) and
+    :meth:`outer` (gradients), so the formulas and the numbers agree in either
+    orientation.
+    """
 
     def __init__(self, name):
         if name not in PRESETS:
@@ -112,9 +134,48 @@ class Notation:
         return self.p[key].replace("@", str(l)).replace("#", str(i))
 
     def grad(self, sym):
-        if self.name == "bracket":
-            return rf"\frac{{\partial E}}{{\partial {sym}}}"
+        if self.name == "bracket" or self.p.get("grad") == "partial":
+            return rf"\frac{{\partial {self.p['loss']}}}{{\partial {sym}}}"
         return rf"\nabla_{{{sym}}} {self.p['loss']}"
+
+    @property
+    def transpose(self):
+        return self.p.get("transpose", False)
+
+    def oriented(self, M):
+        """A weight matrix (or its gradient) of the engine (rows: the units of layer l) as
+        this notation shows it: transposed for a ``transpose`` preset.
+
+        >>> import numpy as np
+        >>> Notation("ij").oriented(np.array([[1, 2, 3]])).shape, Notation("default").oriented(np.ones((1, 3))).shape
+        ((3, 1), (1, 3))
+        """
+        return M.T if self.transpose else M
+
+    def Wx(self, l, x):
+        """The weighted input of layer l from the activations ``x``: W x, or W^T x.
+
+        >>> print(Notation("ij").Wx(2, "a"))
+        {\\mathbf{W}^{(2)}}^{\\top} a
+        """
+        return rf"{self.W(l)}^{{\top}} {x}" if self.transpose else rf"{self.W(l)}\, {x}"
+
+    def WTd(self, l, d):
+        """The deltas ``d`` of layer l sent back through its weights: W^T d, or W d."""
+        return rf"{self.W(l)}\, {d}" if self.transpose else rf"{self.W(l)}^{{\top}} {d}"
+
+    def outer(self, d, x):
+        """The gradient of a weight matrix from the deltas ``d`` and the inputs ``x`` of its
+        layer: d x^T, or x d^T (as TeX)."""
+        return rf"{x}\, \big({d}\big)^{{\top}}" if self.transpose else rf"{d}\, \big({x}\big)^{{\top}}"
+
+    def outer_factors(self, d, x):
+        """The two matrices of :meth:`outer`, in its order: (d, x^T), or (x, d^T)."""
+        return (x, d.T) if self.transpose else (d, x.T)
+
+    def shape(self, rows, cols):
+        """The size of a weight matrix of the engine as this notation shows it (TeX)."""
+        return rf"{cols} \times {rows}" if self.transpose else rf"{rows} \times {cols}"
 
     def fill(self, tex, unit="i", out_layer="L", arg=False):
         """Replace the derivation tokens (see solver.derive) by this notation's symbols."""
