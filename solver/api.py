@@ -52,8 +52,10 @@ def solve(problem, *, as_graph=False):
 class Solution:
     """A problem and its worked solution, each stage computed when first asked for.
 
-    ``kind`` is "layered" or "graph"; ``problem`` the checked problem (spec.Problem or
-    graph.GraphProblem); ``result`` the engine's own result (trace.Trace or graph.Solution).
+    ``kind`` is "layered", "graph" or "derivation"; ``problem`` the checked problem
+    (spec.Problem, graph.GraphProblem or derivations.DerivationProblem); ``result`` the
+    engine's own result (trace.Trace, graph.Solution, or the checked derivations of a
+    problem that asks for derivations alone).
     """
 
     def __init__(self, kind, problem):
@@ -72,6 +74,9 @@ class Solution:
 
     @cached_property
     def result(self):
+        if self.kind == "derivation":
+            from . import derivations
+            return derivations.build(self.problem)
         if self.kind == "graph":
             from . import graph
             return graph.solve(self.problem)
@@ -80,7 +85,11 @@ class Solution:
 
     @cached_property
     def trace(self):
-        """Every number of the solution, as ``backprop trace`` prints it (JSON-ready)."""
+        """Every number of the solution, as ``backprop trace`` prints it (JSON-ready); for a
+        problem that asks for derivations alone, their steps (it has no numbers)."""
+        if self.kind == "derivation":
+            from . import derivations
+            return derivations.to_json(self.problem, self.result)
         if self.kind == "graph":
             from . import graph
             return graph.to_json(self.result)
@@ -90,6 +99,10 @@ class Solution:
     @cached_property
     def document(self):
         """The worked solution as a format-neutral document (backprop_solver.document.model)."""
+        if self.kind == "derivation":
+            from . import derivations
+            from .document import derivation
+            return derivation.build(self.problem, self.result, derivations.context(self.problem))
         if self.kind == "graph":
             from .document import graph
             return graph.build(self.result)
@@ -128,8 +141,8 @@ class Solution:
         return self.html
 
     def __repr__(self):
-        from . import graph, spec
-        about = graph.summary(self.problem) if self.kind == "graph" else spec.summary(self.problem)
+        from . import derivations, graph, spec
+        about = {"graph": graph.summary, "derivation": derivations.summary}.get(self.kind, spec.summary)(self.problem)
         return f"<Solution: {self.title} ({about})>"
 
 

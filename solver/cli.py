@@ -187,6 +187,9 @@ def trace(paths, out_dir, indent, as_graph):
 
     def dump(f):
         kind, p = read_problem(f, as_graph)
+        if kind == "derivation":  # no numbers: the steps of its derivations
+            from .api import Solution
+            return json.dumps(Solution(kind, p).trace, indent=indent)
         if kind == "graph":
             from . import graph
             return json.dumps(graph.to_json(graph.solve(p)), indent=indent)

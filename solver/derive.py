@@ -35,7 +35,7 @@ VERSION = hashlib.sha256(Path(__file__).read_bytes()
 
 TOKENS = ("ZZ", "YH", "YT", "YS", "CC", "GG")
 
-_SYMPY_LOCK = threading.Lock()
+_SYMPY_LOCK = threading.RLock()  # re-entered by solver.steps, which asks derive
 
 
 def _key(activation, slope, loss, loss_param=None):

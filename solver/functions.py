@@ -2,7 +2,8 @@
 
 Each activation and each loss is one class holding everything about it: its value, its
 stable derivative (and the form a hand calculation uses), its SymPy form for the
-derivations (``sympy``, from ``formula``), its LaTeX name, its form in the graph
+derivations (``sympy``, from ``formula``), the steps that derive its derivative as a
+person writes them (``derivation``, checked by solver.steps), its LaTeX name, its form in the graph
 language (``graph``, ``graph_text``; solver.graph makes its SymPy function, derivative
 and exact numbers from ``formula``), and its flags. Every other module asks these
 classes (``ACTIVATIONS``, ``LOSSES``); nothing else keeps a table of them.
@@ -23,6 +24,8 @@ neither overflow nor NaN.
 """
 
 import numpy as np
+
+from .steps import Step
 
 
 def positive_part(z):
@@ -171,6 +174,13 @@ class Activation(Option):
         (derive checks that it equals the derivative); None to let SymPy write it."""
         return None
 
+    def derivation(self, sp, Z):
+        """The steps from f'(Z) to its derivative as a person writes them: [Step], each
+        right-hand side as TeX (ZZ for the argument) and as SymPy, checked in order by
+        solver.steps; a Step(None, None, why) stands for the result as solver.derive
+        writes it. [] for one step from the definition (solver.derivations)."""
+        return []
+
     def graph_layer(self, zs):
         """The graph expressions of a layer's outputs from its pre-activations ``zs``
         (solver.graph.from_layered): each unit's own, but for softmax."""
@@ -211,6 +221,18 @@ class Sigmoid(Activation):
     def sympy(self, sp, Z, S, sigma):
         return self.formula(sp, Z, None), (sigma(Z), sp.log(S / (1 - S)))
 
+    def derivation(self, sp, Z):
+        e = sp.exp(-Z)
+        s = 1 / (1 + e)
+        return [
+            Step(r"\frac{d}{dZZ} \left(1 + e^{-ZZ}\right)^{-1}", sp.diff(s, Z), r"the definition of $\sigma$"),
+            Step(r"\frac{e^{-ZZ}}{\left(1 + e^{-ZZ}\right)^{2}}", e / (1 + e) ** 2, "the chain rule"),
+            Step(r"\frac{1}{1 + e^{-ZZ}} \cdot \frac{e^{-ZZ}}{1 + e^{-ZZ}}", s * e / (1 + e), "split the fraction"),
+            Step(r"\frac{1}{1 + e^{-ZZ}} \left(1 - \frac{1}{1 + e^{-ZZ}}\right)", s * (1 - s),
+                 r"$e^{-ZZ} = (1 + e^{-ZZ}) - 1$"),
+            Step(None, None, r"the definition of $\sigma$"),
+        ]
+
 
 class Tanh(Activation):
     """tanh(z);  tanh'(z) = 1 - tanh(z)^2 = sech^2 z."""
@@ -243,6 +265,16 @@ class Tanh(Activation):
     def sympy(self, sp, Z, S, sigma):
         return self.formula(sp, Z, None), (sp.tanh(Z), sp.atanh(S))
 
+    def derivation(self, sp, Z):
+        sh, ch = sp.sinh(Z), sp.cosh(Z)
+        return [
+            Step(r"\frac{d}{dZZ} \frac{\sinh ZZ}{\cosh ZZ}", sp.diff(sh / ch, Z), r"$\tanh = \sinh / \cosh$"),
+            Step(r"\frac{\cosh ZZ \cdot \cosh ZZ - \sinh ZZ \cdot \sinh ZZ}{\cosh^{2} ZZ}", (ch * ch - sh * sh) / ch ** 2,
+                 r"the quotient rule; $\sinh' = \cosh$, $\cosh' = \sinh$"),
+            Step(r"1 - \frac{\sinh^{2} ZZ}{\cosh^{2} ZZ}", 1 - sh ** 2 / ch ** 2, "divided term by term"),
+            Step(None, None, r"$\tanh = \sinh / \cosh$"),
+        ]
+
 
 class ReLU(Activation):
     """max(0, z);  derivative 1 for z > 0 and 0 for z <= 0 (0 at 0 by convention)."""
@@ -265,6 +297,10 @@ class ReLU(Activation):
 
     def sympy(self, sp, Z, S, sigma):
         return self.formula(sp, Z, None), (None, None)
+
+    def derivation(self, sp, Z):
+        return [Step(r"\frac{d}{dZZ} \max(0, ZZ)", sp.diff(self.formula(sp, Z, None), Z), "the definition"),
+                Step(None, None, r"slope 1 for $ZZ > 0$, 0 for $ZZ < 0$")]
 
 
 class LeakyReLU(Activation):
@@ -341,6 +377,13 @@ class Softplus(Activation):
     def sympy(self, sp, Z, S, sigma):
         return self.formula(sp, Z, None), (sigma(Z), sp.log(S / (1 - S)))
 
+    def derivation(self, sp, Z):
+        e = sp.exp(Z)
+        return [Step(r"\frac{d}{dZZ} \ln\left(1 + e^{ZZ}\right)", sp.diff(self.formula(sp, Z, None), Z), "the definition"),
+                Step(r"\frac{e^{ZZ}}{1 + e^{ZZ}}", e / (1 + e), r"the chain rule; $(\ln u)' = u'/u$"),
+                Step(r"\frac{1}{1 + e^{-ZZ}}", 1 / (1 + sp.exp(-Z)), r"divided by $e^{ZZ}$"),
+                Step(None, None, r"the definition of $\sigma$")]
+
 
 def _decimal(sp, x):
     """A parameter as SymPy writes it: whole numbers bare, others as the decimal given."""
@@ -400,6 +443,14 @@ class Swish(Activation):
 
     def sympy_fprime(self, sp, Z, sigma):
         return sigma(Z) * (1 + Z * (1 - sigma(Z)))
+
+    def derivation(self, sp, Z):
+        s = 1 / (1 + sp.exp(-Z))
+        return [Step(r"\frac{d}{dZZ} \big(ZZ\, \sigma(ZZ)\big)", sp.diff(Z * s, Z), "the definition"),
+                Step(r"\sigma(ZZ) + ZZ\, \sigma'(ZZ)", s + Z * sp.diff(s, Z), "the product rule"),
+                Step(r"\sigma(ZZ) + ZZ\, \sigma(ZZ) \left(1 - \sigma(ZZ)\right)", s + Z * s * (1 - s),
+                     r"$\sigma' = \sigma (1 - \sigma)$"),
+                Step(None, None, r"$\sigma(ZZ)$ taken out")]
 
 
 class Softmax(Activation):
@@ -462,6 +513,11 @@ class Loss(Option):
         YH = yhat_i, YT = y_i, C the number of output units."""
         raise NotImplementedError
 
+    def derivation(self, sp, YH, YT, C):
+        """The steps from d/dYH of the unit's term to dE/dyhat_i as a person writes them
+        ([Step], TeX with YH, YT, CC; see Activation.derivation); [] for one step."""
+        return []
+
     def graph_term(self, a, t):
         """The term of one output a with target t as a graph expression."""
         raise NotImplementedError
@@ -484,6 +540,9 @@ class SquaredError(Loss):
 
     def sympy(self, sp, YH, YT, C):
         return (YH - YT) ** 2 / 2
+
+    def derivation(self, sp, YH, YT, C):
+        return [Step(r"\frac{1}{2} \cdot 2 \left(YH - YT\right)", YH - YT, "the chain rule")]
 
     def graph_term(self, a, t):
         return f"(1/2)*({a} - {t})**2"
@@ -521,6 +580,9 @@ class MeanSquaredError(Loss):
     def sympy(self, sp, YH, YT, C):
         return (YH - YT) ** 2 / C
 
+    def derivation(self, sp, YH, YT, C):
+        return [Step(r"\frac{1}{CC} \cdot 2 \left(YH - YT\right)", 2 * (YH - YT) / C, "the chain rule")]
+
     def graph_loss(self, pairs):
         return "(" + " + ".join(f"({a} - {t})**2" for a, t in pairs) + f")/{len(pairs)}"
 
@@ -540,6 +602,13 @@ class BinaryCrossEntropy(Loss):
     def sympy(self, sp, YH, YT, C):
         return -(YT * sp.log(YH) + (1 - YT) * sp.log(1 - YH))
 
+    def derivation(self, sp, YH, YT, C):
+        return [Step(r"-\left(\frac{YT}{YH} - \frac{1 - YT}{1 - YH}\right)", -(YT / YH - (1 - YT) / (1 - YH)),
+                     r"$(\ln u)' = u'/u$"),
+                Step(r"-\frac{YT \left(1 - YH\right) - \left(1 - YT\right) YH}{YH \left(1 - YH\right)}",
+                     -(YT * (1 - YH) - (1 - YT) * YH) / (YH * (1 - YH)), "one denominator"),
+                Step(None, None, "multiplied out")]
+
     def graph_term(self, a, t):
         return f"-({t}*log({a}) + (1 - {t})*log(1 - {a}))"
 
@@ -557,6 +626,9 @@ class CrossEntropy(Loss):
 
     def sympy(self, sp, YH, YT, C):
         return -YT * sp.log(YH)
+
+    def derivation(self, sp, YH, YT, C):
+        return [Step(r"-YT \cdot \frac{1}{YH}", -YT / YH, r"$(\ln u)' = 1/u$")]
 
     def graph_term(self, a, t):
         return f"-{t}*log({a})"
@@ -577,6 +649,16 @@ class LogCosh(Loss):
 
     def sympy(self, sp, YH, YT, C):
         return sp.log(sp.cosh(YH - YT))
+
+    def derivation(self, sp, YH, YT, C):
+        u = YH - YT
+        d = sp.diff(self.sympy(sp, YH, YT, C), YH)
+        return [Step(r"\frac{\partial \ln c}{\partial c}\, \frac{\partial \cosh u}{\partial u}\, "
+                     r"\frac{\partial u}{\partial YH}", d, r"the chain rule with $u = YH - YT$, $c = \cosh u$"),
+                Step(r"\frac{1}{\cosh u} \cdot \sinh u \cdot 1", sp.sinh(u) / sp.cosh(u),
+                     r"$(\ln c)' = 1/c$, $\cosh' = \sinh$"),
+                Step(r"\tanh u", sp.tanh(u), r"$\tanh = \sinh / \cosh$"),
+                Step(None, None, r"$u = YH - YT$")]
 
     def graph_term(self, a, t):
         return f"log(cosh({a} - {t}))"

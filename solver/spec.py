@@ -417,25 +417,42 @@ def problem_files(paths):
 
 def problem_kind(data, as_graph=False):
     """Which engine solves a problem mapping (as :func:`read_yaml` gives it): "graph" for
-    a graph problem (a top-level ``graph`` key) or with ``as_graph``, else "layered".
+    a graph problem (a top-level ``graph`` key) or with ``as_graph``, "derivation" for
+    one that asks for derivations alone (a ``derive`` key and no ``data``), else "layered".
 
     The one place that tells the kinds apart: every command asks it (through
     :func:`read_problem`, or directly, as ``solve`` and ``verify`` do before parsing).
 
     >>> problem_kind({"graph": {}}), problem_kind({"network": {}}), problem_kind({"network": {}}, True)
     ('graph', 'layered', 'graph')
+    >>> problem_kind({"derive": ["output_delta"]})
+    'derivation'
     """
+    from .derivations import is_derivation
+
+    if is_derivation(data) and not as_graph:
+        return "derivation"
     return "graph" if as_graph or (isinstance(data, dict) and "graph" in data) else "layered"
 
 
 def parse_problem(data, path, as_graph=False):
-    """("layered", Problem) or ("graph", GraphProblem) for a mapping read from ``path``,
-    the kind as :func:`problem_kind` says.
+    """("layered", Problem), ("graph", GraphProblem) or ("derivation",
+    DerivationProblem) for a mapping read from ``path``, the kind as
+    :func:`problem_kind` says.
 
     With ``as_graph`` a layered problem comes back as a graph problem (its first update
     written as equations). The graph package is imported only for graph problems, so the
     layered path stays as light as NumPy and YAML (no SymPy).
     """
+    if isinstance(data, dict) and "derive" in data and "data" in data and "graph" not in data:
+        raise InputError(path, "derive", "derive asks for derivations alone, without data; a problem with "
+                                         "data derives its formulas anyway: remove derive or data")
+    if problem_kind(data) == "derivation":
+        from . import derivations
+        if as_graph:
+            raise InputError(path, "derive", "a problem that asks for derivations alone has no network "
+                                             "to take through the graph path; leave out --as-graph")
+        return "derivation", derivations.parse(data, path)
     if problem_kind(data) == "graph":
         from . import graph
         return "graph", graph.parse(data, path)
@@ -447,7 +464,8 @@ def parse_problem(data, path, as_graph=False):
 
 
 def read_problem(path, as_graph=False):
-    """("layered", Problem) or ("graph", GraphProblem) for any problem file.
+    """("layered", Problem), ("graph", GraphProblem) or ("derivation", DerivationProblem)
+    for any problem file.
 
     >>> read_problem("problems/seed001_q1_sigmoid_sgd.yaml")[0]
     'layered'
@@ -475,6 +493,10 @@ def check_problem(path):
     if kind == "graph":
         from . import graph
         return graph.summary(p)
+    if kind == "derivation":  # every step of every derivation checked (solver.steps)
+        from . import derivations
+        derivations.build(p)
+        return derivations.summary(p)
     from . import trace
     trace.trace(p)
     return summary(p)
