@@ -259,3 +259,10 @@ def test_the_ij_preset_is_a_known_name(problem_file):
                         "learning_rate: 1\ndata: [{x: [1, 0], y: [1]}]\ndisplay: {notation: ijk}\n")
     code, out, err = run_cli("check", path)
     assert code == 2 and "display.notation: expected one of default, bracket, netout, ij" in err
+
+
+def test_as_graph_names_its_weights_clearly():
+    tex = bp.solve(str(PROBLEMS / "seed001_q1_sigmoid_sgd.yaml"), as_graph=True).tex
+    assert (r"In the equations $w^{(1)}_{j,i}$ is the weight into unit $j$ of layer 1 from unit $i$ of the "
+            r"layer before (row $j$, column $i$ of the problem file's matrix)") in " ".join(tex.split())
+    assert r"$z^{(1)}_{j} = \sum_{i} w^{(1)}_{j,i} x_{i} + b^{(1)}_{j}$" in tex

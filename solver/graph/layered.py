@@ -8,6 +8,13 @@ from ..errors import InputError
 from ..functions import make_activation, make_loss
 
 
+#: what the names of the weights mean, added to the description (whose formulas between $
+#: signs the document typesets: w^(1)_{j,i}); {bias} is the bias term or nothing
+WEIGHTS_NAMED = ("In the equations $w1_j_i$ is the weight into unit $j$ of layer 1 from unit $i$ of the "
+                 "layer before (row $j$, column $i$ of the problem file's matrix), and so in every layer: "
+                 "$z1_j = Sum(w1_j_i*x_i, i){bias}$.")
+
+
 def from_layered(problem, sample=0):
     """A layered problem's first sample as a graph problem mapping (parse it with ``parse``).
 
@@ -74,5 +81,6 @@ def from_layered(problem, sample=0):
              "learning_rate": p.learning_rate}
     if frozen:
         graph["frozen"] = frozen
-    return {"title": p.title + first, "description": p.description, "graph": graph,
+    named = WEIGHTS_NAMED.format(bias=" + b1_j" if p.biases is not None else "")
+    return {"title": p.title + first, "description": f"{p.description} {named}".strip(), "graph": graph,
             "display": {"digits": p.digits}}
