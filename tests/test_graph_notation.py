@@ -115,7 +115,10 @@ def test_equations_keep_the_order_they_are_written_in():
 def test_seed003_ex2_prints_log_cosh_of_y_minus_t():
     body = bp.solve(str(EX2)).tex.split(r"\begin{document}")[1]
     assert r"E_{k} &= \log{\left(\cosh{\left(y - t \right)} \right)}" in body
-    assert "t - y" not in body
+    assert "t - y" not in body and r"\tanh{\left(\sum_{j=1}^{d} w_{j} x_{j} - t \right)}" in body
+    # also in results broken over lines: a_3 w_57 (1 - a_5^2) tanh(y - t), not -... tanh(t - y)
+    body = bp.solve(str(PROBLEMS / "seed003_ex3_all_derivatives.yaml")).tex.split(r"\begin{document}")[1]
+    assert "t - y" not in body and r"&= a_{3} w_{57} \left(1 - a_{5}^{2}\right) \tanh{\left(y - t \right)}" in body
 
 
 # ---------------------------------------------------------------------------------------

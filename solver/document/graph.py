@@ -168,7 +168,7 @@ def _pieces_of(c, e, line):
             out += ([] if i == 0 else [_BREAK]) + ([("- " if i == 0 else " - ") if neg else ("" if i == 0 else " + ")]
                                                    + body)
         return out
-    coeff, rest = e.as_coeff_Mul()
+    coeff, rest = c.printer.orient(e).as_coeff_Mul()
     factors = list(sp.Mul.make_args(rest))
     if any(f.is_Pow and f.exp.is_negative for f in factors):
         return [c.tex(e)]  # a fraction stays whole

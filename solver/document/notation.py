@@ -354,6 +354,10 @@ def printer(vectors=(), loss="E", written=False, prefer=()):
                 first = next((i for i, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
                 return terms[first:] + terms[:first]
 
+            def orient(self, e):
+                """e with its odd and even functions the preferred way round (see printer)."""
+                return _oriented(sp, e, prefer)
+
             def _print_Mul(self, expr):
                 new = _oriented(sp, expr, prefer)
                 return super()._print_Mul(new) if new is expr or not new.is_Mul else self._print(new)
