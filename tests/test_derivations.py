@@ -232,6 +232,30 @@ def test_bad_derivation_files_exit_2(problem_file, text, where, says):
     assert err.count("\n") == 1
 
 
+def test_layered_documents_derive_their_formulas():
+    tex = bp.solve(PROBLEMS / "seed004_4_5_1_sigmoid.yaml").tex
+    assert r"\text{the chain rule" in tex and r"\text{the quotient rule" not in tex
+    assert r"\frac{d}{dx} \left(1 + e^{-x}\right)^{-1}" in tex  # sigma' step by step
+    assert r"{\delta^{(2)}_{1}}\, {W^{(1)}_{1,j}}" in tex  # seed 004 equation (11), unit by unit
+
+
+def test_dead_relu_units_are_pointed_out():
+    data = {"network": {"sizes": [2, 2, 1], "activation": ["relu", "sigmoid"],
+                        "weights": [[[1, 1], [-1, -1]], [[0.5, 0.5]]], "biases": 0},
+            "loss": "squared_error", "learning_rate": 0.1,
+            "data": [{"x": [1, 2], "y": 1}, {"x": [0.5, 0], "y": 0}], "update": "batch"}
+    p = spec.parse(data)
+    t = trace.trace(p)
+    assert D.dead_units(t) == [(1, 1, [2])]
+    s = t.updates[0].layers[0]
+    assert not np.asarray(s.delta, dtype=float)[1].any() and not np.asarray(s.grad_W, dtype=float)[1].any()
+    tex = bp.solve(data).tex
+    assert "Dead ReLU units." in tex and "In the updates of section 4: update 1, layer 1: unit 2." in tex
+    assert r"{\delta^{(k)}_{j}} &= \Big(" in tex
+    data["network"]["weights"][0] = [[1, 1], [1, 1]]
+    assert "Dead ReLU units" not in bp.solve(data).tex
+
+
 def test_derive_with_data_is_refused(problem_file):
     text = (PROBLEMS / "seed001_q1_sigmoid_sgd.yaml").read_text() + "derive: [output_delta]\n"
     code, out, err = run_cli("check", problem_file(text))

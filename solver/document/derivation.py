@@ -149,6 +149,8 @@ def blocks(d, n, how=None, lead=True):
             out.append(Display(Math(fill(n, part["math"], how))))
         else:
             out.append(Align([Row(Math(row_tex(n, r, how))) for r in part["rows"]]))
+    if out and isinstance(out[-1], Para):
+        out.append(Break())  # what follows starts a paragraph of its own
     return out
 
 

@@ -240,7 +240,7 @@ def build(trace, derivations):
         doc.add(Para(description_text(p.description)))
 
     # ---- 1. the problem
-    formulas = _formulas(p, n, derivations)
+    formulas = _formulas(p, n, derivations, trace)
     doc.add(Break(), Heading(("The problem",), number="1"), Break())
     layers = Table(["layer", "activation", "units"],
                    [[str(l), ("input",) if l == 0 else (_act_name(p.activations[l - 1]),), str(p.sizes[l])]
@@ -297,7 +297,8 @@ def build(trace, derivations):
     # ---- 3. the formulas
     doc.add(Heading(("The formulas",), number="3"))
     for line in formulas["lines"]:
-        doc.add(Para(line["text"]), Display(Math(line["tex"])))
+        doc.add(Para(line["text"]), *(line["blocks"] if line.get("blocks") is not None else
+                                      [Display(Math(line["tex"]))]))
     doc.add(Break())
 
     # ---- 4. the updates
@@ -400,20 +401,33 @@ def _data_rows(p, show):
     return {"rows": rows, "n": n}
 
 
-def _formulas(p, n, derivations):
-    """The general formulas of the problem as (text, TeX math) lines, notation filled in."""
+def _formulas(p, n, derivations, trace):
+    """The general formulas of the problem as (text, TeX math) lines, notation filled in;
+    a line whose formula is derived step by step (solver.derivations: the activations'
+    derivatives, the loss gradient, the output delta, the gradients unit by unit and
+    their shapes, dead ReLU units of the trace) holds the derivation's blocks instead."""
+    from .. import derivations as steps
+    from . import derivation
+
     L = p.L
     k = n.layer
     out = derivations[-1]
     lines = []
+    how = {"one_output": p.sizes[-1] == 1}
 
-    def add(words, tex):
-        lines.append({"text": words if isinstance(words, tuple) else text(words), "tex": tex})
+    def add(words, tex, derived=None):
+        lines.append({"text": words if isinstance(words, tuple) else text(words), "tex": tex,
+                      "blocks": derived and derivation.blocks(derived, n, how, lead=False)})
+
+    lines.append({"text": ("Each step of a derivation below is an equality that SymPy has checked; the "
+                           "justification of a step stands beside it.",), "blocks": [Break()]})
 
     bias = (lambda l: " + " + n.b(l)) if p.biases is not None else (lambda l: "")
     add(rf"Forward pass, for each layer ${k} = 1, \dots, L$ (here $L = {L}$), starting from ${n.act(0)}$, the input:",
         rf"{n.pre(k)} = {n.Wx(k, n.act(f'{k}-1'))}{bias(k)}, \qquad {n.act(k)} = f_{{{k}}}\big({n.pre(k)}\big).")
-    # activations and their derivatives (SymPy)
+    # activations and their derivatives (SymPy); softmax with cross-entropy derives the
+    # Jacobian and the loss gradient within the output delta, so those two show results
+    in_delta = (p.activations[-1][0], p.loss) == ("softmax", "cross_entropy")
     seen = []
     for l, (dv, a) in enumerate(zip(derivations, p.activations), start=1):
         if a in seen:
@@ -423,17 +437,19 @@ def _formulas(p, n, derivations):
         layers = "layer" + ("s " if len(where) > 1 else " ") + ", ".join(map(str, where))
         if a[0] == "softmax":
             add(rf"Activation of {layers}: softmax, and its Jacobian (derived by differentiating the quotient):",
-                n.fill(r"YH_i = " + dv["f"] + r", \qquad " + dv["fprime"]))
+                n.fill(r"YH_i = " + dv["f"] + r", \qquad " + dv["fprime"]),
+                None if in_delta else steps.activation_derivative(*a))
         else:
             sym = dv["name"]
             form = (" written in terms of its own output" if dv["fprime_output_form"] else "")
             f_def = "" if dv["f"].startswith(sym) else rf"{sym}({n.arg}) = {dv['f']}, \qquad "
             add(text(f"Activation of {layers}: ", (_act_name(a),), f", and its derivative{form}:"),
-                n.fill(rf"{f_def}{sym}'({n.arg}) = {dv['fprime']}", arg=True))
+                n.fill(rf"{f_def}{sym}'({n.arg}) = {dv['fprime']}", arg=True), steps.activation_derivative(*a))
     # the loss
     yh = n.unit("yhat_unit", "L", "i")
     add(rf"Loss of one sample, over the $C = {p.sizes[-1]}$ output units, and its gradient:",
-        n.fill(rf"{n.loss} = " + out["E"] + rf", \qquad \frac{{\partial {n.loss}}}{{\partial {yh}}} = " + out["dE"]))
+        n.fill(rf"{n.loss} = " + out["E"] + rf", \qquad \frac{{\partial {n.loss}}}{{\partial {yh}}} = " + out["dE"]),
+        None if in_delta else steps.loss_derivative(p.loss, p.loss_param))
     ns = p.X.shape[1]
     if p.update == "batch":
         R = r"\frac{1}{n}\sum_{s=1}^{n}" if p.reduction == "mean" else r"\sum_{s=1}^{n}"
@@ -449,23 +465,24 @@ def _formulas(p, n, derivations):
     kind = out["delta_kind"]
     onehot = bool(np.allclose(p.Y.sum(axis=0), 1.0, rtol=0, atol=1e-12))
     chain = rf" = \sum_{{k=1}}^{{C}} \frac{{\partial {n.loss}}}{{\partial YH_k}}\frac{{\partial YH_k}}{{\partial {zL}}}"
+    derived = steps.output_delta(*p.activations[-1], p.loss, p.loss_param, onehot)
     if kind == "softmax_sum":
         tex = n.fill(head + chain + " = " + out["delta_general"])
-        note = "the error at the output layer (SymPy); "
+        note = "the error at the output layer, step by step; "
         if onehot:
             tex += n.fill(" = " + out["delta"])
             note += r"the targets of every sample sum to 1, which leaves $\hat{y} - y$"
         else:
             note += "the targets do not all sum to 1, so the general form is used"
-        add(note[0].upper() + note[1:] + ":", tex)
+        add(note[0].upper() + note[1:] + ":", tex, derived)
     elif kind == "softmax_jacobian":
-        add("The error at the output layer: the softmax Jacobian applied to the loss gradient (checked by SymPy):",
-            n.fill(head + chain + " = " + out["delta"]))
+        add("The error at the output layer: the softmax Jacobian applied to the loss gradient:",
+            n.fill(head + chain + " = " + out["delta"]), derived)
     else:
         tex = n.fill(head + rf" = \frac{{\partial {n.loss}}}{{\partial YH}}\, {out['name']}'({zL}) = " + out["delta"])
         note = ("; the derivative of the activation cancels" if out["delta_simplified"]
                 and out["activation"] != "linear" else "")
-        add(f"The error at the output layer, derived and simplified by SymPy{note}:", tex)
+        add(f"The error at the output layer, step by step{note}:", tex, derived)
     if L > 1:
         add(rf"Backward pass, for ${k} = L-1, \dots, 1$ (${n.had}$ is the element" "\u2010" "wise product):",
             rf"{n.delta(k)} = \big({n.WTd(f'{k}+1', n.delta(f'{k}+1'))}\big) {n.had} f_{{{k}}}'\big({n.pre(k)}\big).")
@@ -482,7 +499,40 @@ def _formulas(p, n, derivations):
         bupd = rf", \qquad {n.b(k)} \leftarrow {n.b(k)} - {n.eta}\, {n.grad(n.b(k))}"
     add(rf"Update, with ${n.eta} = {fmt(p.learning_rate)}$:",
         rf"{n.W(k)} \leftarrow {n.W(k)} - {n.eta}\, {n.grad(n.W(k))}{bupd}")
+    # where the backward pass and the gradients come from: unit by unit, and their shapes
+    sizes = p.sizes if L <= 3 else None
+    for words, derived in (
+            ("The gradients unit by unit" + ("" if sizes else " (any layer)") + ".", steps.index_form(sizes, p.activations if sizes else None,
+                                                                        p.biases is not None)),
+            ("The shapes of the gradients.", steps.dimensions(p.sizes if L <= 8 else None))):
+        lines.append({"text": (Styled("bold", (words,)),), "blocks": [Break(), *derivation.blocks(derived, n, how)]})
+    lines += _dead_units(p, n, trace, how)
     return {"lines": lines, "E": n.fill(rf"{n.loss} = " + out["E"])}
+
+
+def _dead_units(p, n, trace, how):
+    """Lines on the ReLU units of the updates shown whose pre-activation is <= 0 for
+    every sample (solver.derivations.dead_units): which they are, and why their error
+    and their gradients are 0 (checked against the trace's numbers)."""
+    from .. import derivations as steps
+    from . import derivation
+
+    found = [(u, l, units) for u, l, units in steps.dead_units(trace) if u <= p.full_updates]
+    if not found:
+        return []
+    said, regularized = [], False
+    for u, l, units in found:
+        s = trace.updates[u - 1].layers[l - 1]
+        rows = [j - 1 for j in units]
+        assert not np.asarray(s.delta, dtype=float)[rows].any(), "a dead unit with an error"
+        regularized |= bool(np.asarray(s.grad_W, dtype=float)[rows].any())
+        said.append(f"update {u}, layer {l}: unit" + ("s " if len(units) > 1 else " ") + ", ".join(map(str, units)))
+    words = ("In the updates of section 4: " + "; ".join(said) + ". The pre-activation of each is at "
+             "most 0 for every sample of its update, so its error is 0, and so is the gradient of the weights "
+             "into it" + (" but for the regularization term" if regularized else "") + "; no error flows back "
+             "through it. Why:")
+    return [{"text": (Styled("bold", ("Dead ReLU units.",)),), "blocks": [Break(), Para(text(words)),
+                                                                     *derivation.blocks(steps.dead_relu(), n, how)]}]
 
 
 def _penalty_tex(p):
