@@ -269,3 +269,28 @@ def test_as_graph_names_its_weights_clearly():
     assert (r"In the equations $w^{(1)}_{j,i}$ is the weight into unit $j$ of layer 1 from unit $i$ of the "
             r"layer before (row $j$, column $i$ of the problem file's matrix)") in " ".join(tex.split())
     assert r"$z^{(1)}_{j} = \sum_{i} w^{(1)}_{j,i} x_{i} + b^{(1)}_{j}$" in tex
+
+
+def test_threads_share_one_set_of_graph_functions():
+    """A folder is solved in threads: the first problems made the language's SymPy functions
+    at once, each its own relu class, and a boundary problem with tanh that check passes
+    failed in solve ('not piecewise linear': its relu was not the relu looked for)."""
+    code = ("import threading\nfrom backprop_solver.graph import symbolic\nseen = []\n"
+            "ts = [threading.Thread(target=lambda: seen.append(id(symbolic.functions()['relu']))) for _ in range(8)]\n"
+            "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(len(set(seen)))\n")
+    import sys
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "1"
+
+
+def test_a_folder_of_boundary_problems_with_tanh_solves_in_threads(tmp_path):
+    folder = tmp_path / "problems"
+    folder.mkdir()
+    for k in range(8):
+        (folder / f"p{k}.yaml").write_text(yaml.safe_dump({"graph": {
+            "inputs": {"x1": 1, "x2": 2}, "targets": {"t": 1}, "parameters": {"w": 0.5 + k},
+            "define": {"g": "tanh(w)", "h": "relu(w*x1)", "y": "h - relu(x2)"},
+            "loss": "(g - t)**2", "boundary": "y"}}))
+    assert run_cli("check", folder)[0] == 0
+    code, out, err = run_cli("solve", folder, "--tex-only", "-j", "4", "-o", tmp_path / "out")
+    assert code == 0 and "Traceback" not in err and len(list((tmp_path / "out").glob("*.tex"))) == 8, err

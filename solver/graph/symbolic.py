@@ -20,13 +20,30 @@ functions, so importing the graph package costs the layered pipeline nothing.
 """
 
 import functools
+import threading
 
 from .language import registry_functions
 
 SMALL_ARG = 24        # nodes of a function's argument SymPy may evaluate it on (see call)
 
 
-@functools.lru_cache(maxsize=None)
+def made_once(make):
+    """``make()`` cached, and made once even when threads first ask for it together (a
+    folder is solved in threads): two relu classes would make the relu of one problem
+    unknown to the code that looks for relu (the ReLU pieces of a decision boundary).
+    ``cache_clear`` makes it anew on the next call."""
+    cached, lock = functools.lru_cache(maxsize=None)(make), threading.Lock()
+
+    @functools.wraps(make)
+    def once():
+        with lock:
+            return cached()
+
+    once.cache_clear = cached.cache_clear
+    return once
+
+
+@made_once
 def functions():
     """{name: SymPy function}: "sp" (SymPy itself), "Abs", each registry function of the
     language by its name and each of their derivatives by its ``fprime_name``."""
