@@ -12,7 +12,7 @@ trace`` prints for it.
 import re
 
 from .model import Align, Break, Display, Document, Heading, Math, Para, Row, Title, plain, text
-from .notation import Notation
+from .notation import Notation, description_text
 
 _ARG = r"\{((?:[^{}]|\{[^{}]*\})*)\}"  # a token's argument: text with braces one deep
 _TOKEN = re.compile(r"@([A-Za-z]+)(?:" + _ARG + ")?(?:" + _ARG + ")?")
@@ -178,7 +178,7 @@ def build(problem, derivations, how=None):
     doc = Document()
     doc.add(Title(plain(problem.title), ("Derivations",)))
     if problem.description:
-        doc.add(Para(plain(problem.description)))
+        doc.add(Para(description_text(problem.description)))
     doc.add(Break(), Para(text("Notation: " + n.describe + ". Every step below is an equality that SymPy "
                                "has checked.")), Break())
     for k, d in enumerate(derivations, start=1):
