@@ -18,6 +18,16 @@ def one_line(text):
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
+def plural(n, word):
+    """A count and its noun, in the singular for one: the one way messages and documents
+    write a count.
+
+    >>> plural(1, "unit"), plural(3, "output unit"), plural(0, "sample")
+    ('1 unit', '3 output units', '0 samples')
+    """
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 class InputError(Exception):
     """Bad input: which file, which key path, what was expected.
 

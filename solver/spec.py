@@ -15,13 +15,14 @@ import os
 import re
 import stat
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from .errors import InputError
+from .errors import InputError, plural
 from .functions import ACTIVATIONS, LOG_LOSSES, LOSSES
 
 NOTATIONS = ("default", "bracket", "netout", "ij")
@@ -646,10 +647,20 @@ class Checker:
         return v
 
     def text(self, v, key):
+        """Text the documents print (a title, a description): any character a PDF can show."""
         if v is None:
             return ""
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
             self.fail(key, f"expected text, got {kind_of(v)}")
+        from .document.latex import unprintable
+
+        ch = unprintable(v)
+        if ch is not None:
+            name = unicodedata.name(ch, "").lower()
+            self.fail(key, f"the character {ch} (U+{ord(ch):04X}{', ' + name if name else ''}) cannot be printed "
+                           "in the PDF: pdflatex's fonts here have Latin letters with their accents, Greek "
+                           "letters and common signs, not this script (CJK would need texlive-lang-cjk); "
+                           "write it in Latin letters")
         return str(v)
 
     def vector(self, v, key, n, what):
@@ -657,11 +668,11 @@ class Checker:
         if n == 1 and not isinstance(v, list):
             v = [v]
         if not isinstance(v, list):
-            self.fail(key, f"expected a list of {n} numbers ({what}), got {kind_of(v)}")
+            self.fail(key, f"expected a list of {plural(n, 'number')} ({what}), got {kind_of(v)}")
         if len(v) == n and all(isinstance(e, list) and len(e) == 1 for e in v):
             v = [e[0] for e in v]  # written as a column [[..], [..]]
         if len(v) != n:
-            self.fail(key, f"expected {n} numbers ({what}), got {len(v)}")
+            self.fail(key, f"expected {plural(n, 'number')} ({what}), got {len(v)}")
         return self.numbers(v, key)
 
     def numbers(self, v, key):
@@ -751,7 +762,7 @@ def parse(data, file="<problem>"):
             if L == 1 and all(not isinstance(b, (list, dict)) for b in biases):
                 c.fail("network.biases", _one_layer(biases, "vector"))
             c.fail("network.biases", f"expected {L} bias vectors (one per computing layer), got {len(biases)}")
-        biases = [c.vector(b, f"network.biases[{l - 1}]", sizes[l], f"{sizes[l]} units in {layer_name(l)}")
+        biases = [c.vector(b, f"network.biases[{l - 1}]", sizes[l], f"{plural(sizes[l], 'unit')} in {layer_name(l)}")
                   if isinstance(b, list) else np.full(sizes[l], c.number(b, f"network.biases[{l - 1}]"))
                   for l, b in zip(range(1, L + 1), biases)]
     else:
@@ -776,7 +787,7 @@ def parse(data, file="<problem>"):
     predict = data.get("predict") or []
     if not isinstance(predict, list):
         c.fail("predict", f"expected a list of query points, got {kind_of(predict)}")
-    predict = (np.array([c.vector(p, f"predict[{i}]", sizes[0], f"{sizes[0]} inputs")
+    predict = (np.array([c.vector(p, f"predict[{i}]", sizes[0], plural(sizes[0], "input"))
                          for i, p in enumerate(predict)]).T if predict else None)
 
     display = data.get("display") or {}
@@ -875,7 +886,7 @@ def _weights(c, spec, sizes, layer_name):
             k = f"{key}[{l - 1}]"
             if isinstance(w, list):
                 out.append(c.matrix(w, k, sizes[l], sizes[l - 1],
-                                    f"{sizes[l]} units in {layer_name(l)}, {sizes[l - 1]} in layer {l - 1}"))
+                                    f"{plural(sizes[l], 'unit')} in {layer_name(l)}, {sizes[l - 1]} in layer {l - 1}"))
             else:
                 out.append(np.full((sizes[l], sizes[l - 1]), c.number(w, k)))
         return out
@@ -906,7 +917,7 @@ def _data(c, data, sizes, loss):
     for i, s in enumerate(data):
         k = f"data[{i}]"
         c.keys(s, k, ("x", "y"), required=("x", "y"))
-        xs.append(c.vector(s["x"], f"{k}.x", d0, f"{d0} inputs"))
+        xs.append(c.vector(s["x"], f"{k}.x", d0, plural(d0, "input")))
         y = s["y"]
         if C > 1 and not isinstance(y, list):
             if loss != "cross_entropy":
@@ -918,7 +929,7 @@ def _data(c, data, sizes, loss):
             ys.append(y)
             as_class.append(i)
         else:
-            ys.append(c.vector(y, f"{k}.y", C, f"{C} output units"))
+            ys.append(c.vector(y, f"{k}.y", C, plural(C, "output unit")))
         if loss in LOG_LOSSES and ((ys[-1] < 0) | (ys[-1] > 1)).any():
             c.fail(f"{k}.y", f"{loss} needs targets between 0 and 1, got {ys[-1].tolist()}")
     return np.array(xs).T, np.array(ys).T, as_class

@@ -6,6 +6,8 @@ the drawings) is ``templates/preamble.tex`` (installed as the package data
 (:func:`escape`): nothing from a problem file is ever run as a LaTeX command.
 """
 
+import re
+import unicodedata
 from functools import cache
 from importlib.resources import files
 
@@ -37,42 +39,85 @@ _ESCAPES = {
     "\u00a0": "~", "\u2010": "-",
 }
 
-#: characters outside ASCII that are written with LaTeX commands (others become [U+XXXX])
+#: Greek letters as mathematics (text Greek needs fonts TeX Live's base packages lack)
+_GREEK = {
+    "σ": r"\sigma", "φ": r"\varphi", "ϕ": r"\phi", "ε": r"\varepsilon", "ϵ": r"\epsilon", "ς": r"\varsigma",
+    "ϑ": r"\vartheta", "ϖ": r"\varpi", "ϱ": r"\varrho", "ο": "o",
+    **{g: "\\" + name for g, name in zip(
+        "αβγδζηθικλμνξπρτυχψωΓΔΘΛΞΠΣΥΦΨΩ",
+        "alpha beta gamma delta zeta eta theta iota kappa lambda mu nu xi pi rho tau upsilon chi psi omega "
+        "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())},
+    **{g: rf"\mathrm{{{latin}}}" for g, latin in zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX")},
+}
+for _c in range(0x370, 0x400):  # a letter with tonos or dialytika: the accent over the letter
+    _base, *_marks = unicodedata.normalize("NFD", chr(_c))
+    if _base in _GREEK and _marks and all(m in ("\u0301", "\u0308") for m in _marks):
+        _GREEK[chr(_c)] = _GREEK[_base]
+        for _m in _marks:
+            _GREEK[chr(_c)] = (r"\acute{" if _m == "\u0301" else r"\ddot{") + _GREEK[chr(_c)] + "}"
+
+#: characters outside ASCII written with LaTeX commands: Greek letters and mathematical
+#: signs as mathematics
 _UNICODE = {
-    "η": r"\ensuremath{\eta}", "σ": r"\ensuremath{\sigma}", "δ": r"\ensuremath{\delta}",
-    "α": r"\ensuremath{\alpha}", "β": r"\ensuremath{\beta}", "γ": r"\ensuremath{\gamma}",
-    "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}", "θ": r"\ensuremath{\theta}",
-    "φ": r"\ensuremath{\varphi}", "ϕ": r"\ensuremath{\phi}", "ε": r"\ensuremath{\varepsilon}",
-    "Σ": r"\ensuremath{\Sigma}", "∂": r"\ensuremath{\partial}", "∇": r"\ensuremath{\nabla}",
-    "×": r"\ensuremath{\times}", "·": r"\ensuremath{\cdot}", "−": r"\ensuremath{-}",
-    "–": "--", "—": "---", "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}",
-    "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}", "≈": r"\ensuremath{\approx}",
-    "…": r"\dots{}", "‘": "`", "’": "'", "“": "``", "”": "''", "°": r"\ensuremath{^\circ}",
-    "ŷ": r"\ensuremath{\hat{y}}", "²": r"\ensuremath{^2}", "³": r"\ensuremath{^3}",
+    **{g: rf"\ensuremath{{{tex}}}" for g, tex in _GREEK.items()},
+    "∂": r"\ensuremath{\partial}", "∇": r"\ensuremath{\nabla}", "×": r"\ensuremath{\times}",
+    "·": r"\ensuremath{\cdot}", "−": r"\ensuremath{-}", "–": "--", "—": "---", "→": r"\ensuremath{\to}",
+    "←": r"\ensuremath{\leftarrow}", "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}",
+    "≈": r"\ensuremath{\approx}", "≠": r"\ensuremath{\neq}", "∞": r"\ensuremath{\infty}",
+    "∘": r"\ensuremath{\circ}", "⊙": r"\ensuremath{\odot}", "⊤": r"\ensuremath{\top}",
+    "ℓ": r"\ensuremath{\ell}", "∑": r"\ensuremath{\sum}", "√": r"\ensuremath{\surd}",
+    "±": r"\ensuremath{\pm}", "…": r"\dots{}", "‘": "`", "’": "'", "“": "``", "”": "''",
+    "°": r"\ensuremath{^\circ}", "ŷ": r"\ensuremath{\hat{y}}", "²": r"\ensuremath{^2}",
+    "³": r"\ensuremath{^3}", "\u00ad": r"\-", "\u200b": r"\allowbreak{}", "\ufeff": "",
 }
 
-_LATIN = set("ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĆćČčĎďĒēĚěĞğĪīŁłŃńŇňŌōŐőŘřŚśŠšŤťŪūŮůŰűŹźŻżŽž")
+#: characters outside ASCII that pdflatex prints as they are with the house preamble
+#: (OT1 text fonts, utf8 input, textcomp): accented Latin letters, ß, ø, æ, ł, €, ...
+#: (found by typesetting every character of these blocks; T1-only ones such as ð, þ or
+#: ą are not among them). Any other character cannot be printed: see :func:`unprintable`.
+_NATIVE = frozenset(
+    '¡¢£¤¥¦§¨©ª¬®¯°±²³´µ¶·¸¹º¼½¾¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖ×ØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõö÷øùúûüýÿĀāĂăĆćĈĉĊċČčĎďĒēĔĕĖėĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭİıĲĳĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŴŵŶŷŸŹźŻżŽžƒǄǅǆǇǈǉǊǋǌǍǎǏǐǑǒǓǔǢǣǦǧǨǩǰǴǵȘșȚțȲȳȷ‐‑‒–—―‖‘’“”†‡•…‰‱※‽⁄⁎⁒℃№℗℞℠™Ω℧℮←↑→↓€ẞ')
+
+#: a word longer than this may break after any character (a 3,000-character word)
+LONG_WORD = 20
+
+
+def unprintable(s):
+    """The first character of ``s`` that a document cannot print (None if there is none):
+    problem files are checked with it (solver.spec), so that text is never printed with a
+    substitute.
+
+    >>> unprintable("Straße, Ørsted, Ω = 3 µs"), unprintable("中文")
+    (None, '中')
+    """
+    return next((ch for ch in unicodedata.normalize("NFC", str(s))
+                 if not (ord(ch) < 128 or ch in _ESCAPES or ch in _UNICODE or ch in _NATIVE)), None)
 
 
 def escape(s):
     r"""Plain text made safe for LaTeX: every special character is printed literally,
-    nothing in it is ever run as a command.
+    nothing in it is ever run as a command; a word longer than LONG_WORD characters may
+    break after any of them. A character no document can print is an error (ValueError).
 
     >>> escape(r"\input{/etc/passwd} costs $5 & 10%")
     '\\textbackslash{}input\\{/etc/passwd\\} costs \\$5 \\& 10\\%'
     """
     out = []
-    for ch in str(s):
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 128:
-            out.append(ch if ch.isprintable() else " ")
-        elif ch in _UNICODE:
-            out.append(_UNICODE[ch])
-        elif ch in _LATIN:
-            out.append(ch)  # accented Latin letters: LaTeX's utf8 input handles them
-        else:
-            out.append(f"[U+{ord(ch):04X}]")
+    for word in re.split(r"(\s+)", unicodedata.normalize("NFC", str(s))):
+        chars = []
+        for ch in word:
+            if ch in _ESCAPES:
+                chars.append(_ESCAPES[ch])
+            elif ord(ch) < 128:
+                chars.append(ch if ch.isprintable() else " ")
+            elif ch in _UNICODE:
+                chars.append(_UNICODE[ch])
+            elif ch in _NATIVE:
+                chars.append(ch)  # utf8 input handles it
+            else:
+                raise ValueError(f"cannot print the character {ch!r} (U+{ord(ch):04X}) in LaTeX")
+        # a long word: a break (and a little stretch, to fill its lines) after every character
+        out.append(("\\hspace{0pt plus 0.5pt}" if len(word) > LONG_WORD else "").join(chars))
     return "".join(out)
 
 
@@ -170,9 +215,23 @@ def _display(b):
     return "\\[\n" + math(b.math) + "\n\\]\n"
 
 
+#: a line break followed by a line that starts at the alignment point ("& = ...")
+_CONTINUED = re.compile(r"\\\\(?![*])(\[[^\]]*\])?(?=\s*&)")
+
+
 def _align(b):
-    sep = f" \\\\[{b.gap}]\n" if b.gap else "\\\\\n"
-    return "\\begin{align*}\n" + sep.join(math(r.math) for r in b.rows) + "\n\\end{align*}\n"
+    r"""Aligned rows. A line that starts with ``&`` continues the equation above it, so
+    no page break comes before it (``\\*``); pages break between equations only.
+
+    >>> _align(m.Align([m.Row(m.Math("z &= a \\\\ &= b")), m.Row(m.Math("&= c")), m.Row(m.Math("y &= d"))]))
+    '\\begin{align*}\nz &= a \\\\* &= b \\\\*[3pt]\n&= c \\\\[3pt]\ny &= d\n\\end{align*}\n'
+    """
+    gap = f"[{b.gap}]" if b.gap else ""
+    rows = [_CONTINUED.sub(lambda x: "\\\\*" + (x.group(1) or ""), math(r.math)) for r in b.rows]
+    out = rows[0]
+    for row in rows[1:]:
+        out += (" \\\\*" if row.lstrip().startswith("&") else " \\\\") + gap + "\n" + row
+    return "\\begin{align*}\n" + out + "\n\\end{align*}\n"
 
 
 def _table(b):

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, plural
 from ..functions import ACTIVATIONS, LOG_LOSSES, LOSSES, make_activation
 from ..trace import reduction_factor
 from .model import (Align, Break, Caption, Center, Columns, Display, Document, Drawing, Edge,
@@ -210,10 +210,6 @@ def _act_name(a):
     return named(ACTIVATIONS, *a)
 
 
-def _plural(n, word):
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 # ---------------------------------------------------------------------------------------
 # the document
 
@@ -256,7 +252,7 @@ def build(trace, derivations):
         (("loss",), (named(LOSSES, p.loss, p.loss_param),)),
         (("learning rate",), text(f"${n.eta} = {fmt(p.learning_rate)}$")),
         (("update",), (UPDATE_WORDS[(p.update, p.reduction)],)),
-        (("passes",), (f"{p.steps} ({_plural(n_updates, 'update')} in all)",)),
+        (("passes",), (f"{p.steps} ({plural(n_updates, 'update')} in all)",)),
         (("regularization",), reg),
         (("biases",), ("none" if p.biases is None else "trained" if p.train_biases
                        else "fixed (used, never updated)",)),
@@ -270,7 +266,7 @@ def build(trace, derivations):
             _parameters(p, n, show, p.weights, p.biases), Break())
     data = _data_rows(p, show)
     more = "; the first ten and the last are shown" if data["n"] > 12 else ""
-    doc.add(Para((Styled("bold", ("Training data",)), f" ({_plural(data['n'], 'sample')}{more}).")),
+    doc.add(Para((Styled("bold", ("Training data",)), f" ({plural(data['n'], 'sample')}{more}).")),
             MathTable([r"\text{sample}", rf"{n.x}^{{\top}}", rf"{n.y}^{{\top}}"], data["rows"]), Break())
 
     # ---- 2. the network
@@ -314,8 +310,9 @@ def build(trace, derivations):
             shown_updates.append(_update(p, n, show, u, acts, out_d, sc))
         W_scale, b_scale = sc["W_new"], sc["b_new"]
     doc.add(Heading(("The updates",), number="4"))
-    if len(shown_updates) < n_updates:
-        doc.add(Para((f"There are {n_updates} updates; the first {len(shown_updates)} are worked in full, "
+    if 0 < len(shown_updates) < n_updates:
+        first = "the first is" if len(shown_updates) == 1 else f"the first {len(shown_updates)} are"
+        doc.add(Para((f"There are {n_updates} updates; {first} worked in full, "
                       "the losses of all of them are in the table of section\u00a05.",)))
     if not shown_updates:
         doc.add(Para(("(No update is shown in full: ", Code("display.full_updates"), " is 0.)")))
@@ -356,7 +353,7 @@ def build(trace, derivations):
                           keys=[{2: (None, None, "output", k), **({3: (None, None, "class", k)} if classes else {})}
                                 for k in range(1, len(qs) + 1)]))
         if len(trace.predictions) > 100:
-            doc.add(Para((f"({len(trace.predictions) - 100} more query points are not listed.)",)))
+            doc.add(Para((f"({plural(len(trace.predictions) - 100, 'more query point')} not listed.)",)))
         for k, q in enumerate(trace.predictions[:PREDICTION_PASSES], start=1):
             lines = _forward(n, show, acts, W_final, b_final,
                              {0: q.input[:, None], **{l: q.a[l - 1][:, None] for l in range(1, L + 1)}},
@@ -580,7 +577,7 @@ def _figure(p, n, d):
     for l, s in enumerate(sizes):
         h = 1.0 + 3.0 * math.log10(s) / math.log10(max(sizes))
         what = "input" if l == 0 else _act_name(p.activations[l - 1]).split(" (")[0]
-        items.append(Box(f"B{l}", l * dx, 0, [(f"layer {l}",), (_plural(s, "unit"),), (what,)], h))
+        items.append(Box(f"B{l}", l * dx, 0, [(f"layer {l}",), (plural(s, "unit"),), (what,)], h))
         if l > 0:
             items.append(Arrow(f"B{l - 1}", f"B{l}", Math(n.W(l)), Math(n.shape(sizes[l], sizes[l - 1]))))
     return Drawing(items), None
@@ -715,7 +712,7 @@ def _chain(lhs, rel, formula, pieces, result, result_w, formula_w=3.0):
     lines.append(cur)
     out = Math()
     for i, line in enumerate(lines):
-        out = Math(out, *line) if i == 0 else Math(out, " \\\\*\n", *line)  # a page never breaks it
+        out = Math(out, *line) if i == 0 else Math(out, " \\\\\n", *line)
     return out
 
 
