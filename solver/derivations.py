@@ -146,7 +146,8 @@ def _activation(name, param):
     parts.append(Chain(rf"{act.tex}'(ZZ)", true, _final(steps, result)))
     if piecewise:
         parts += _kink(sp, act, result.value, Z)
-    return Derivation("activation_derivative", f"The derivative of {_words(name)}", parts, {"arg": True})
+    option = f" ({act.option[0]} {act.param:g})" if act.option else ""
+    return Derivation("activation_derivative", f"The derivative of {_words(name)}{option}", parts, {"arg": True})
 
 
 def _kink(sp, act, fprime, Z):
