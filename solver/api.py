@@ -148,7 +148,7 @@ class Solution:
 
 def verify(problem, claims):
     """Check a hand calculation: ``claims`` (a claims file or mapping, see
-    docs/claims-format.md) against the worked solution of ``problem`` (a layered problem
+    docs/claims-format.md) against the worked solution of ``problem`` (a layered or graph problem
     file or mapping). Returns a :class:`Verification`.
 
     >>> v = verify("problems/seed001_q1_sigmoid_sgd.yaml",
