@@ -200,6 +200,11 @@ def numbers_note(trace):
             "is shown as 0")
 
 
+def _outputs(p):
+    """'output units', or 'output unit' for a network with one output."""
+    return plural(p.sizes[-1], "output unit").partition(" ")[2]
+
+
 def named(table, name, param):
     """An activation's or a loss's name as words, with its option: "elu (alpha 0.5)"."""
     option = table[name].option
@@ -260,7 +265,7 @@ def build(trace, derivations):
         (("numbers",), text(numbers_note(trace))),
     ])
     doc.add(Columns([("0.38", [layers]), ("0.58", [facts])]), Break(), Skip("medium"),
-            Para(text(f"The loss of one sample, over the $C = {p.sizes[-1]}$ output units:")),
+            Para(text(f"The loss of one sample, over the $C = {p.sizes[-1]}$ {_outputs(p)}:")),
             Display(Math(formulas["E"])),
             Para((Styled("bold", ("Initial parameters.",)),)),
             _parameters(p, n, show, p.weights, p.biases), Break())
@@ -444,7 +449,7 @@ def _formulas(p, n, derivations, trace):
                 n.fill(rf"{f_def}{sym}'({n.arg}) = {dv['fprime']}", arg=True), steps.activation_derivative(*a))
     # the loss
     yh = n.unit("yhat_unit", "L", "i")
-    add(rf"Loss of one sample, over the $C = {p.sizes[-1]}$ output units, and its gradient:",
+    add(rf"Loss of one sample, over the $C = {p.sizes[-1]}$ {_outputs(p)}, and its gradient:",
         n.fill(rf"{n.loss} = " + out["E"] + rf", \qquad \frac{{\partial {n.loss}}}{{\partial {yh}}} = " + out["dE"]),
         None if in_delta else steps.loss_derivative(p.loss, p.loss_param))
     ns = p.X.shape[1]
