@@ -19,7 +19,7 @@ solver.functions (their ``derivation`` methods); what joins two of them (an outp
 delta) or belongs to the network (the index form, the shapes) is here.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -261,6 +261,15 @@ def _output_delta(activation, act_param, loss, loss_param, onehot):
     return _elementwise_delta(activation, act_param, loss, loss_param)
 
 
+def _softmax_symbols(sp, C):
+    """The symbols of a softmax over C outputs: pre-activations z, targets y, outputs Y
+    as free (positive) symbols, and the softmax s of z."""
+    z, y = sp.symbols(f"z0:{C}"), sp.symbols(f"y0:{C}")
+    Y = sp.symbols(f"Y0:{C}", positive=True)
+    den = sum(sp.exp(v) for v in z)
+    return z, y, Y, [sp.exp(v) / den for v in z]
+
+
 def _softmax_ce(onehot):
     """The softmax and cross-entropy delta as a worked solution writes it: the chain rule
     over the outputs, dE/dyhat_i = -y_i/yhat_i, the Jacobian with the Kronecker delta,
@@ -269,11 +278,7 @@ def _softmax_ce(onehot):
     jac = _softmax_jacobian()
 
     def inst(C, j):
-        z = sp.symbols(f"z0:{C}")
-        y = sp.symbols(f"y0:{C}")
-        Y = sp.symbols(f"Y0:{C}", positive=True)
-        den = sum(sp.exp(v) for v in z)
-        s = [sp.exp(v) / den for v in z]
+        z, y, Y, s = _softmax_symbols(sp, C)
         E_of_Y = -sum(t * sp.log(a) for t, a in zip(y, Y))
         return {"C": C, "j": j, "z": z, "y": y, "Y": Y, "s": s, "E_of_Y": E_of_Y,
                 "E": E_of_Y.subs(dict(zip(Y, s))), "onehot": {y[-1]: 1 - sum(y[:-1])}}
@@ -349,11 +354,7 @@ def _softmax_other(loss, loss_param):
     dv = derive("softmax", None, loss, loss_param)
 
     def inst(C, j):
-        z = sp.symbols(f"z0:{C}")
-        y = sp.symbols(f"y0:{C}")
-        Y = sp.symbols(f"Y0:{C}", positive=True)
-        den = sum(sp.exp(v) for v in z)
-        s = [sp.exp(v) / den for v in z]
+        z, y, Y, s = _softmax_symbols(sp, C)
         E_of_Y = sum(lo.sympy(sp, a, t, sp.Integer(C)) for a, t in zip(Y, y))
         g = [sp.diff(E_of_Y, a).subs(dict(zip(Y, s))) for a in Y]
         return {"C": C, "j": j, "z": z, "s": s, "g": g, "E": E_of_Y.subs(dict(zip(Y, s)))}
