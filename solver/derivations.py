@@ -226,7 +226,7 @@ def _loss_parts(sp, name, param):
     true = sp.diff(term, YH)
     result = Step(dv["dE"], _read(sp, dv["dE_expr"]))
     first = Step(rf"\frac{{\partial}}{{\partial YH}} {_bracket(sp.latex(term, ln_notation=True))}", true,
-                 r"only the term of unit $i$ holds $YH$")
+                 r"only one term holds $YH$")
     steps = _final([first] + loss.derivation(sp, YH, YT, C), result)
     return Chain(r"\frac{\partial @L}{\partial YH}", true, steps), dv
 

@@ -235,8 +235,9 @@ def test_bad_derivation_files_exit_2(problem_file, text, where, says):
 def test_layered_documents_derive_their_formulas():
     tex = bp.solve(PROBLEMS / "seed004_4_5_1_sigmoid.yaml").tex
     assert r"\text{the chain rule" in tex and r"\text{the quotient rule" not in tex
-    assert r"\frac{d}{dx} \left(1 + e^{-x}\right)^{-1}" in tex  # sigma' step by step
-    assert r"{\delta^{(2)}_{1}}\, {W^{(1)}_{1,j}}" in tex  # seed 004 equation (11), unit by unit
+    assert r"\frac{d}{dz} \left(1 + e^{-z}\right)^{-1}" in tex  # sigma' step by step
+    # the exercise's equation (11), unit by unit, in its own notation (preset ij)
+    assert r"{\delta^{(2)}_{1}}\, {W^{(2)}_{j,1}}\, \sigma'\big({z^{(1)}_" in tex
 
 
 def test_dead_relu_units_are_pointed_out():

@@ -473,7 +473,7 @@ def _formulas(p, n, derivations, trace):
         note = "the error at the output layer, step by step; "
         if onehot:
             tex += n.fill(" = " + out["delta"])
-            note += r"the targets of every sample sum to 1, which leaves $\hat{y} - y$"
+            note += rf"the targets of every sample sum to 1, which leaves ${n.yhat} - {n.y}$"
         else:
             note += "the targets do not all sum to 1, so the general form is used"
         add(note[0].upper() + note[1:] + ":", tex, derived)

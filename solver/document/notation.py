@@ -178,7 +178,14 @@ class Notation:
         return rf"{cols} \times {rows}" if self.transpose else rf"{rows} \times {cols}"
 
     def fill(self, tex, unit="i", out_layer="L", arg=False):
-        """Replace the derivation tokens (see solver.derive) by this notation's symbols."""
+        """Replace the derivation tokens (see solver.derive) by this notation's symbols.
+
+        ``unit`` "" writes the one output unit of a network with one output, unnamed: a
+        sum over the output units of bare symbols would read as C times the term, so
+        the sum (and MSE's 1/C) is left out there, C being 1.
+        """
+        if unit == "":
+            tex = tex.replace(r"\frac{1}{CC} \sum_{i=1}^{CC} ", "").replace(r"\sum_{i=1}^{CC} ", "")
         L = out_layer
         y = lambda i: self.p["y_unit"].replace("#", i)
         yh = lambda i: "{" + self.p["yhat_unit"].replace("#", i).replace("@", "L") + "}"
