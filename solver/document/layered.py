@@ -503,11 +503,15 @@ def _formulas(p, n, derivations, trace):
         rf"{n.W(k)} \leftarrow {n.W(k)} - {n.eta}\, {n.grad(n.W(k))}{bupd}")
     # where the backward pass and the gradients come from: unit by unit, and their shapes
     sizes = p.sizes if L <= 3 else None
-    for words, derived in (
-            ("The gradients unit by unit" + ("" if sizes else " (any layer)") + ".", steps.index_form(sizes, p.activations if sizes else None,
-                                                                        p.biases is not None)),
-            ("The shapes of the gradients.", steps.dimensions(p.sizes if L <= 8 else None))):
-        lines.append({"text": (Styled("bold", (words,)),), "blocks": [Break(), *derivation.blocks(derived, n, how)]})
+    several = p.update == "batch" and p.X.shape[1] > 1  # (an update over several samples)
+    per_sample = (f" For one sample: an update over several samples "
+                  f"{'sums' if p.reduction == 'sum' else 'averages'} these over its samples." if several else "")
+    for words, more, derived in (
+            ("The gradients unit by unit" + ("" if sizes else " (any layer)") + ".", per_sample,
+             steps.index_form(sizes, p.activations if sizes else None, p.biases is not None)),
+            ("The shapes of the gradients.", "", steps.dimensions(p.sizes if L <= 8 else None))):
+        lines.append({"text": (Styled("bold", (words,)),) + ((more,) if more else ()),
+                      "blocks": [Break(), *derivation.blocks(derived, n, how)]})
     lines += _dead_units(p, n, trace, how)
     return {"lines": lines, "E": n.fill(rf"{n.loss} = " + out["E"])}
 
