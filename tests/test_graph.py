@@ -10,7 +10,6 @@ import sympy as sp
 from click.testing import CliRunner
 
 from backprop_solver import graph as G
-from backprop_solver import spec, trace as tr
 from backprop_solver.cli import main
 from backprop_solver.compile import compile_pdf
 from backprop_solver.document import graph_tex as render
@@ -151,32 +150,6 @@ def test_relu_pieces_match_the_seed_sketch():
     assert set(seg) == {3, 4, 5, 6}
     assert all(abs(b[1] + 1) < 1e-9 for b in seg[3]) and min(b[0] for b in seg[3]) == pytest.approx(1)
     assert all(abs(b[0] - 1) < 1e-9 for b in seg[4]) and max(b[1] for b in seg[4]) == pytest.approx(-1)
-
-
-@pytest.mark.parametrize("name,first_sample_only", [
-    ("seed001_q1_sigmoid_sgd.yaml", False),
-    ("seed001_q2a_tanh_sgd.yaml", False),
-    ("seed001_q3_softmax_ce_batch.yaml", True),
-    ("seed004_4_5_1_sigmoid.yaml", False),
-])
-def test_layered_problem_solved_as_graph_gives_the_engines_numbers(name, first_sample_only):
-    p = spec.load(PROBLEMS / name)
-    if first_sample_only or p.update != "sgd":
-        p = dataclasses.replace(p, X=p.X[:, :1], Y=p.Y[:, :1], update="sgd", reduction="sum",
-                                steps=1, targets_given_as_class=[])
-    u = tr.trace(p).updates[0]
-    s = G.solve(G.parse(G.from_layered(p), p.file))
-    grads = {r.name: r.value for r in s.results}
-    new = {r.name: r.new_value for r in s.results}
-    assert s.values[G.LOSS_NAME] == pytest.approx(u.loss, rel=1e-12)
-    for layer in u.layers:
-        l = layer.layer
-        for j, i in np.ndindex(*layer.grad_W.shape):
-            assert grads[f"w{l}_{j + 1}_{i + 1}"] == pytest.approx(layer.grad_W[j, i], rel=1e-9, abs=1e-14)
-            assert new[f"w{l}_{j + 1}_{i + 1}"] == pytest.approx(layer.W_new[j, i], rel=1e-9, abs=1e-14)
-        if layer.grad_b is not None and p.train_biases:
-            for j in range(layer.grad_b.shape[0]):
-                assert grads[f"b{l}_{j + 1}"] == pytest.approx(layer.grad_b[j], rel=1e-9, abs=1e-14)
 
 
 def test_trace_command_prints_values_and_gradients():
