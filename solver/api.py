@@ -80,8 +80,16 @@ class Solution:
         if self.kind == "graph":
             from . import graph
             return graph.solve(self.problem)
+        if self.training:
+            from . import training
+            return training.train(self.problem)
         from . import trace
         return trace.trace(self.problem)
+
+    @property
+    def training(self):
+        """True for a layered problem recorded as a summary (a training run, solver.training)."""
+        return self.kind == "layered" and self.problem.record == "summary"
 
     @cached_property
     def trace(self):
@@ -93,6 +101,9 @@ class Solution:
         if self.kind == "graph":
             from . import graph
             return graph.to_json(self.result)
+        if self.training:
+            from . import training
+            return training.to_json(self.result)
         from . import trace
         return trace.to_json(self.result)
 
@@ -106,6 +117,9 @@ class Solution:
         if self.kind == "graph":
             from .document import graph
             return graph.build(self.result)
+        if self.training:
+            from .document import training
+            return training.build(self.result)
         from . import derive
         from .document import layered
         return layered.build(self.result, derive.derive_problem(self.problem))

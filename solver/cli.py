@@ -182,18 +182,11 @@ def trace(paths, out_dir, indent, as_graph):
     output; with -o each problem's trace is written to FOLDER/<name>.json (folders of
     problems need -o).
     """
-    from . import trace as tr
+    from .api import Solution
     from .spec import STDIN, read_problem
 
     def dump(f):
-        kind, p = read_problem(f, as_graph)
-        if kind == "derivation":  # no numbers: the steps of its derivations
-            from .api import Solution
-            return json.dumps(Solution(kind, p).trace, indent=indent)
-        if kind == "graph":
-            from . import graph
-            return json.dumps(graph.to_json(graph.solve(p)), indent=indent)
-        return json.dumps(tr.to_json(tr.trace(p)), indent=indent)
+        return json.dumps(Solution(*read_problem(f, as_graph)).trace, indent=indent)
 
     if out_dir is None:
         files = [STDIN if p == "-" else Path(p) for p in paths]

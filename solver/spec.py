@@ -35,6 +35,15 @@ MAX_SAMPLES = 100_000
 MAX_STEPS = 100_000
 MAX_UPDATES = 100_000
 MAX_TRACE_NUMBERS = 10_000_000
+#: a training run recorded as a summary: at most this much work, counted as
+#: runs x steps x (training + test points) x parameters (about a minute on a laptop)
+MAX_TRAINING_WORK = 20_000_000_000
+#: the default record is "full" for problems whose full trace holds at most this many
+#: numbers (a document of a few pages), else "summary"
+FULL_RECORD_NUMBERS = 200_000
+#: runs of one compare, and the weights whose Hessian analysis: {hessian: true} computes
+MAX_RUNS = 8
+MAX_HESSIAN_WEIGHTS = 2_000
 MAX_FILE_BYTES = 50_000_000
 #: limits of the YAML itself, checked before it is built (see read_yaml)
 MAX_DEPTH = 50              # lists and mappings nested in each other
@@ -42,8 +51,9 @@ MAX_ALIAS_NODES = 1_000_000  # values and collections the aliases add to the fil
 #: characters of the file's own text (a key, a name) shown in a message
 SHOWN = 60
 
-TOP_KEYS = ("title", "description", "network", "loss", "learning_rate", "data", "update",
-            "reduction", "steps", "regularization", "predict", "display")
+TOP_KEYS = ("title", "description", "network", "loss", "learning_rate", "data", "dataset", "test_data",
+            "update", "reduction", "steps", "regularization", "record", "compare", "analysis", "predict",
+            "display")
 NETWORK_KEYS = ("sizes", "activation", "weights", "biases", "train_biases")
 DISPLAY_KEYS = ("digits", "notation", "full_updates")
 
@@ -55,7 +65,10 @@ DISPLAY_KEYS = ("digits", "notation", "full_updates")
 ALSO_CALLED = {
     "learning_rate": ("eta", "lr", "alpha", "step_size"),
     "steps": ("epochs", "epoch", "iterations", "iters", "n_epochs", "num_epochs"),
-    "data": ("samples", "examples", "training_data", "train", "dataset"),
+    "data": ("samples", "examples", "training_data", "train"),
+    "test_data": ("test_set", "validation", "validation_data"),
+    "record": ("history", "logging", "log"),
+    "compare": ("sweep", "grid", "runs"),
     "sizes": ("layers", "units", "layer_sizes", "architecture"),
     "activation": ("nonlinearity", "transfer_function"),
     "loss": ("cost", "error", "loss_function", "objective", "criterion"),
@@ -114,6 +127,12 @@ class Problem:
     full_updates: int = 8
     targets_given_as_class: list = field(default_factory=list)
     loss_param: float | None = None
+    X_test: np.ndarray | None = None
+    Y_test: np.ndarray | None = None
+    dataset: dict | None = None
+    record: str = "full"
+    compare: list | None = None
+    hessian: bool = False
 
     @property
     def L(self):
@@ -141,15 +160,25 @@ class Problem:
             },
             "loss": named(LOSSES, self.loss, self.loss_param),
             "learning_rate": self.learning_rate,
-            "data": [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(self.X.T, self.Y.T)],
+            "data": _samples(self.X, self.Y),
+            "test_data": [] if self.X_test is None else _samples(self.X_test, self.Y_test),
             "update": self.update,
             "reduction": self.reduction,
             "steps": self.steps,
             "regularization": {"l2": self.l2, "l1": self.l1},
+            "record": self.record,
+            "compare": None if self.compare is None else {
+                self.compare[0]["what"]: [s["written"] for s in self.compare]},
+            "analysis": {"hessian": self.hessian},
             "predict": [] if self.predict is None else self.predict.T.tolist(),
             "display": {"digits": self.digits, "notation": self.notation,
                         "full_updates": self.full_updates},
         }
+
+
+def _samples(X, Y):
+    """Samples as the problem file writes them: [{x: [...], y: [...]}] from columns."""
+    return [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(X.T, Y.T)]
 
 
 class Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):
@@ -480,7 +509,9 @@ def summary(p):
     >>> summary(load("problems/seed001_q1_sigmoid_sgd.yaml"))
     '5-3-2, squared_error, sgd'
     """
-    return f"{'-'.join(map(str, p.sizes))}, {p.loss}, {p.update}"
+    runs = "" if p.record == "full" else f", {plural(p.steps, 'step')}" + (
+        f" x {len(p.compare)} runs" if p.compare else "")
+    return f"{'-'.join(map(str, p.sizes))}, {p.loss}, {p.update}{runs}"
 
 
 def check_problem(path):
@@ -498,8 +529,12 @@ def check_problem(path):
         from . import derivations
         derivations.build(p)
         return derivations.summary(p)
-    from . import trace
-    trace.trace(p)
+    if p.record == "summary":
+        from . import training
+        training.train(p)
+    else:
+        from . import trace
+        trace.trace(p)
     return summary(p)
 
 
@@ -725,7 +760,10 @@ def parse(data, file="<problem>"):
     ([[0.5, 0.5]], [0.0], 'sgd', 1)
     """
     c = Checker(file)
-    c.keys(data, "", TOP_KEYS, required=("network", "loss", "learning_rate", "data"))
+    c.keys(data, "", TOP_KEYS, required=("network", "loss", "learning_rate"))
+    if ("data" in data) == ("dataset" in data):
+        c.fail("data", "give the training samples either as data: [...] or as dataset: {moons: {...}}, "
+                       + ("not both" if "data" in data else "this key is required"))
     net = data["network"]
     c.keys(net, "network", NETWORK_KEYS, required=("sizes", "activation", "weights"))
 
@@ -771,7 +809,16 @@ def parse(data, file="<problem>"):
     train_biases = c.boolean(net.get("train_biases", True), "network.train_biases")
 
     learning_rate = c.number(data["learning_rate"], "learning_rate", positive=True)
-    X, Y, as_class = _data(c, data["data"], sizes, loss)
+    X_test = Y_test = dataset = None
+    if "dataset" in data:
+        X, Y, X_test, Y_test, dataset = _dataset(c, data["dataset"], sizes, loss, Path(file).parent)
+        as_class = []
+    else:
+        X, Y, as_class = _data(c, data["data"], sizes, loss)
+    if data.get("test_data"):
+        if X_test is not None:
+            c.fail("test_data", "the dataset's test: already keeps test points; give one or the other")
+        X_test, Y_test, _ = _data(c, data["test_data"], sizes, loss, "test_data")
 
     update = c.choice(data.get("update", "sgd"), "update", ["sgd", "batch"])
     reduction = c.choice(data.get("reduction", "sum"), "reduction", ["sum", "mean"])
@@ -796,16 +843,39 @@ def parse(data, file="<problem>"):
     notation = c.choice(display.get("notation", "default"), "display.notation", list(NOTATIONS))
     full_updates = c.whole(display.get("full_updates", 8), "display.full_updates", 0, 10_000)
 
+    compare = _compare(c, data.get("compare"))
+    analysis = data.get("analysis") or {}
+    c.keys(analysis, "analysis", ("hessian",))
+    hessian = c.boolean(analysis.get("hessian", False), "analysis.hessian")
+    n_weights = sum(sizes[l] * sizes[l - 1] for l in range(1, L + 1))
+    if hessian and n_weights > MAX_HESSIAN_WEIGHTS:
+        c.fail("analysis.hessian", f"the Hessian in {n_weights:,} weights is too large to compute "
+                                   f"here (the limit is {MAX_HESSIAN_WEIGHTS:,} weights)")
+
     n = X.shape[1]
     updates = steps * (n if update == "sgd" else 1)
-    if updates > MAX_UPDATES:
-        c.fail("steps", f"{steps:,} steps over {n:,} samples make {updates:,} updates; the limit is "
-                        f"{MAX_UPDATES:,}")
     batch = 1 if update == "sgd" else n
     per_update = 3 * n_params + 3 * sum(sizes[1:]) * batch + (sizes[0] + sizes[-1]) * batch
-    if updates * per_update > MAX_TRACE_NUMBERS:
-        c.fail("steps", f"{updates:,} updates of a {n_params:,}-parameter network would record "
-                        f"{updates * per_update:,} numbers; the limit is {MAX_TRACE_NUMBERS:,}")
+    small = updates * per_update <= FULL_RECORD_NUMBERS and compare is None
+    record = c.choice(data.get("record", "full" if small else "summary"), "record", ["full", "summary"])
+    if record == "full":
+        if compare is not None:
+            c.fail("record", "the runs of compare are recorded as summaries; remove record: full")
+        if updates > MAX_UPDATES:
+            c.fail("steps", f"{steps:,} steps over {n:,} samples make {updates:,} updates; the limit of a "
+                            f"full record is {MAX_UPDATES:,}: write record: summary for a training run")
+        if updates * per_update > MAX_TRACE_NUMBERS:
+            c.fail("steps", f"{updates:,} updates of a {n_params:,}-parameter network would record "
+                            f"{updates * per_update:,} numbers; the limit of a full record is "
+                            f"{MAX_TRACE_NUMBERS:,}: write record: summary for a training run")
+    else:
+        points = n + (0 if X_test is None else X_test.shape[1])
+        work = len(compare or [None]) * steps * points * n_params
+        if work > MAX_TRAINING_WORK:
+            c.fail("steps", f"{steps:,} steps over {points:,} points with {n_params:,} parameters"
+                            f"{f' in {len(compare)} runs' if compare else ''} is more work than a training "
+                            f"run here takes on ({work:.1e} of at most {MAX_TRAINING_WORK:.0e}); use fewer "
+                            f"steps or points")
 
     path = Path(file)
     return Problem(
@@ -815,7 +885,8 @@ def parse(data, file="<problem>"):
         train_biases=train_biases, loss=loss, loss_param=loss_param, learning_rate=learning_rate, X=X, Y=Y,
         update=update, reduction=reduction, steps=steps, l1=l1, l2=l2, predict=predict,
         digits=digits, notation=notation, full_updates=full_updates,
-        targets_given_as_class=as_class)
+        targets_given_as_class=as_class, X_test=X_test, Y_test=Y_test, dataset=dataset,
+        record=record, compare=compare, hessian=hessian)
 
 
 def _named(c, v, key, table, what):
@@ -906,16 +977,16 @@ def _one_layer(value, what):
             f"one layer of {of} still needs the list: write {written} (the {what} inside a list)")
 
 
-def _data(c, data, sizes, loss):
+def _data(c, data, sizes, loss, key="data"):
     """Inputs X (d0 x n) and targets Y (C x n); class indices become one-hot columns."""
     if not isinstance(data, list) or not data:
-        c.fail("data", f"expected a list of samples, each {{x: [...], y: [...]}}, got {kind_of(data)}")
+        c.fail(key, f"expected a list of samples, each {{x: [...], y: [...]}}, got {kind_of(data)}")
     if len(data) > MAX_SAMPLES:
-        c.fail("data", f"expected at most {MAX_SAMPLES:,} samples, got {len(data):,}")
+        c.fail(key, f"expected at most {MAX_SAMPLES:,} samples, got {len(data):,}")
     d0, C = sizes[0], sizes[-1]
     xs, ys, as_class = [], [], []
     for i, s in enumerate(data):
-        k = f"data[{i}]"
+        k = f"{key}[{i}]"
         c.keys(s, k, ("x", "y"), required=("x", "y"))
         xs.append(c.vector(s["x"], f"{k}.x", d0, plural(d0, "input")))
         y = s["y"]
@@ -933,3 +1004,97 @@ def _data(c, data, sizes, loss):
         if loss in LOG_LOSSES and ((ys[-1] < 0) | (ys[-1] > 1)).any():
             c.fail(f"{k}.y", f"{loss} needs targets between 0 and 1, got {ys[-1].tolist()}")
     return np.array(xs).T, np.array(ys).T, as_class
+
+
+def _dataset(c, spec, sizes, loss, base_dir):
+    """Training and test points of ``dataset: {NAME: {...}, test: f}`` (solver.datasets):
+    (X, Y, X_test, Y_test, description), columns as in :func:`_data`; the last
+    round(f n) points (halves rounded up), in generation order, are the test set.
+
+    A generator's class labels become targets as ``data``'s class indices do: the label
+    itself for one output unit, one-hot columns for several.
+    """
+    from . import datasets
+
+    key = "dataset"
+    c.keys(spec, key, (*datasets.GENERATORS, "test"))
+    names = [k for k in spec if k != "test"]
+    if len(names) != 1:
+        c.fail(key, f"expected one generator ({', '.join(datasets.GENERATORS)}), got "
+                    f"{', '.join(names) if names else 'none'}")
+    name = names[0]
+    options = spec[name]
+    if name == "csv" and isinstance(options, dict) and "inputs" not in options:
+        options = {**options, "inputs": sizes[0]}  # the network says how many columns are inputs
+    X, T = datasets.generate(c, name, options, f"{key}.{name}", base_dir)
+    d0, C = sizes[0], sizes[-1]
+    where = f"{key}.{name}"
+    if X.shape[1] != d0:
+        c.fail(where, f"the points have {plural(X.shape[1], 'input')} and the network "
+                      f"{plural(d0, 'input')} (network.sizes[0])")
+    if T.shape[1] == C and name == "csv":
+        Y = T.T
+    elif T.shape[1] == 1:
+        labels = T[:, 0]
+        classes = int(labels.max()) + 1
+        if not np.array_equal(labels, np.round(labels)) or labels.min() < 0:
+            c.fail(where, f"expected {plural(C, 'target')} per row, or one class index 0, 1, ...")
+        if C == 1:
+            if classes > 2:
+                c.fail(where, f"the points fall in {classes} classes and the network has one output "
+                              f"unit (two classes); give it {classes} output units")
+            Y = labels[None, :]
+        else:
+            if classes > C:
+                c.fail(where, f"the points fall in {classes} classes and the network has "
+                              f"{plural(C, 'output unit')}")
+            Y = np.eye(C)[labels.astype(int)].T
+    else:
+        c.fail(where, f"the rows hold {plural(T.shape[1], 'target')} and the network has "
+                      f"{plural(C, 'output unit')}")
+    if loss in LOG_LOSSES and ((Y < 0) | (Y > 1)).any():
+        c.fail(where, f"{loss} needs targets between 0 and 1")
+    n = X.shape[0]
+    test = c.number(spec.get("test", 0), f"{key}.test", low=0, high=0.9)
+    m = math.floor(test * n + 0.5)
+    if n - m < 1:
+        c.fail(f"{key}.test", f"no training points would be left of {n}")
+    X = X.T
+    split = n - m
+    description = {"name": name, "options": dict(spec[name] or {}), "n": n, "test": test}
+    if m == 0:
+        return X, Y, None, None, description
+    return X[:, :split], Y[:, :split], X[:, split:], Y[:, split:], description
+
+
+def _compare(c, spec):
+    """The runs of ``compare: {regularization: [none, {l1: a}, {l2: b}]}`` or
+    ``compare: {learning_rate: [...]}``: one dict per run with the setting it changes
+    (``l1``, ``l2`` or ``learning_rate``), its ``label`` and the entry as ``written``
+    (normalised); None without compare."""
+    if spec is None:
+        return None
+    key = "compare"
+    c.keys(spec, key, ("regularization", "learning_rate"))
+    if len(spec) != 1:
+        c.fail(key, "expected one setting to compare: regularization or learning_rate")
+    (what, values), = spec.items()
+    k = f"{key}.{what}"
+    if not isinstance(values, list) or not 2 <= len(values) <= MAX_RUNS:
+        c.fail(k, f"expected a list of 2 to {MAX_RUNS} settings, one per run, got {kind_of(values)}")
+    runs = []
+    for i, v in enumerate(values):
+        ki = f"{k}[{i}]"
+        if what == "learning_rate":
+            eta = c.number(v, ki, positive=True)
+            runs.append({"what": what, "learning_rate": eta, "label": f"eta = {eta:g}", "written": eta})
+            continue
+        if v is None or v == "none":
+            v = {}
+        c.keys(v, ki, ("l1", "l2"))
+        l1 = c.number(v.get("l1", 0.0), f"{ki}.l1", low=0)
+        l2 = c.number(v.get("l2", 0.0), f"{ki}.l2", low=0)
+        label = " + ".join([f"L1 {l1:g}"] * bool(l1) + [f"L2 {l2:g}"] * bool(l2)) or "none"
+        runs.append({"what": what, "l1": l1, "l2": l2, "label": label,
+                     "written": {"l1": l1, "l2": l2} if (l1 or l2) else "none"})
+    return runs
