@@ -38,9 +38,9 @@ MAX_TRACE_NUMBERS = 10_000_000
 #: a training run recorded as a summary: at most this much work, counted as
 #: runs x steps x (training + test points) x parameters (about a minute on a laptop)
 MAX_TRAINING_WORK = 20_000_000_000
-#: the default record is "full" for problems whose full trace holds at most this many
-#: numbers (a document of a few pages), else "summary"
-FULL_RECORD_NUMBERS = 200_000
+#: the default record is "full" for problems of at most this many updates (and
+#: MAX_TRACE_NUMBERS numbers), else "summary"
+FULL_RECORD_UPDATES = 1_000
 #: runs of one compare, and the weights whose Hessian analysis: {hessian: true} computes
 MAX_RUNS = 8
 MAX_HESSIAN_WEIGHTS = 2_000
@@ -856,7 +856,7 @@ def parse(data, file="<problem>"):
     updates = steps * (n if update == "sgd" else 1)
     batch = 1 if update == "sgd" else n
     per_update = 3 * n_params + 3 * sum(sizes[1:]) * batch + (sizes[0] + sizes[-1]) * batch
-    small = updates * per_update <= FULL_RECORD_NUMBERS and compare is None
+    small = updates <= FULL_RECORD_UPDATES and updates * per_update <= MAX_TRACE_NUMBERS and compare is None
     record = c.choice(data.get("record", "full" if small else "summary"), "record", ["full", "summary"])
     if record == "full":
         if compare is not None:

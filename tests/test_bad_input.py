@@ -325,7 +325,8 @@ def test_user_text_in_a_message_is_shortened(problem_file, text, key):
      ["expected a single document in the stream, but found another document"]),
     ("sizes: [5, 3, 2]", "sizes: [5, 100000, 100000, 2]", "network.sizes", ["too large"]),
     ("learning_rate: 1", "learning_rate: 1\nsteps: 100000\ndata2: 0", "data2", ["unknown key"]),
-    ("learning_rate: 1", "learning_rate: 1\nsteps: 50000", "steps", ["150,000 updates", "limit is 100,000"]),
+    ("learning_rate: 1", "learning_rate: 1\nsteps: 50000\nrecord: full", "steps",
+     ["150,000 updates", "limit of a full record is 100,000", "record: summary"]),
 ], ids=lambda v: v[:40] if isinstance(v, str) else None)
 def test_other_values_that_crashed_or_could(problem_file, old, new, key, words):
     text = _apply(GOOD, old, new)
@@ -336,9 +337,9 @@ def test_other_values_that_crashed_or_could(problem_file, old, new, key, words):
 
 def test_a_trace_too_large_to_hold_is_refused(problem_file):
     text = ("network: {sizes: [1000, 1000, 2], activation: sigmoid, weights: 0.001}\n"
-            "loss: squared_error\nlearning_rate: 0.1\nsteps: 4\n"
+            "loss: squared_error\nlearning_rate: 0.1\nsteps: 4\nrecord: full\n"
             "data: [{x: [" + ", ".join(["1"] * 1000) + "], y: [0, 1]}]\n")
-    assert_refused(problem_file(text), "steps", ["the limit is 10,000,000"])
+    assert_refused(problem_file(text), "steps", ["the limit of a full record is 10,000,000", "record: summary"])
 
 
 @pytest.mark.parametrize("content, key, words", [
