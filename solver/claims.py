@@ -863,6 +863,10 @@ def verify_data(data, problem_name, claims, claims_name):
     else:
         from . import trace as tr
 
+        if problem.record == "summary":
+            raise InputError(problem_name, "record", "this problem is a training run recorded as a summary; "
+                                                     "verify checks calculations update by update: write "
+                                                     "record: full (and fewer steps) to check its updates")
         result = tr.trace(problem)
         quantities = Graph(problem, result)
         tolerance, claims = parse_claims(written(claims), claims_name, quantities)

@@ -101,6 +101,28 @@ KEYS = {
 }
 
 
+#: the TensorFlow Playground's input features of a point (x1, x2), by the names a problem
+#: writes in ``dataset: {features: [...]}``
+FEATURES = {
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2,
+    "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: np.sin(x1),
+    "sin(x2)": lambda x1, x2: np.sin(x2),
+}
+
+
+def features(names, X):
+    """The named features (FEATURES) of 2-D points X (rows), one column each.
+
+    >>> features(["x1", "x1*x2", "x2^2"], np.array([[2.0, 3.0]])).tolist()
+    [[2.0, 6.0, 9.0]]
+    """
+    return np.column_stack([FEATURES[f](X[:, 0], X[:, 1]) for f in names])
+
+
 def _shuffle(rng, X, y):
     """``sklearn.utils.shuffle(X, y, random_state=rng)``: one permutation of the rows."""
     i = np.arange(len(X))

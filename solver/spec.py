@@ -1017,8 +1017,8 @@ def _dataset(c, spec, sizes, loss, base_dir):
     from . import datasets
 
     key = "dataset"
-    c.keys(spec, key, (*datasets.GENERATORS, "test"))
-    names = [k for k in spec if k != "test"]
+    c.keys(spec, key, (*datasets.GENERATORS, "test", "features"))
+    names = [k for k in spec if k not in ("test", "features")]
     if len(names) != 1:
         c.fail(key, f"expected one generator ({', '.join(datasets.GENERATORS)}), got "
                     f"{', '.join(names) if names else 'none'}")
@@ -1029,6 +1029,16 @@ def _dataset(c, spec, sizes, loss, base_dir):
     X, T = datasets.generate(c, name, options, f"{key}.{name}", base_dir)
     d0, C = sizes[0], sizes[-1]
     where = f"{key}.{name}"
+    plane, feats = None, spec.get("features")
+    if feats is not None:
+        if not isinstance(feats, list) or not feats:
+            c.fail(f"{key}.features", f"expected a list of features such as [x1, x2, x1^2], got {kind_of(feats)}")
+        for i, f in enumerate(feats):
+            c.choice(f, f"{key}.features[{i}]", list(datasets.FEATURES))
+        if X.shape[1] != 2:
+            c.fail(f"{key}.features", f"the features are of two inputs x1, x2; the points have {X.shape[1]}")
+        plane, X = X, datasets.features(feats, X)
+        where = f"{key}.features"
     if X.shape[1] != d0:
         c.fail(where, f"the points have {plural(X.shape[1], 'input')} and the network "
                       f"{plural(d0, 'input')} (network.sizes[0])")
@@ -1061,7 +1071,8 @@ def _dataset(c, spec, sizes, loss, base_dir):
         c.fail(f"{key}.test", f"no training points would be left of {n}")
     X = X.T
     split = n - m
-    description = {"name": name, "options": dict(spec[name] or {}), "n": n, "test": test}
+    description = {"name": name, "options": dict(spec[name] or {}), "n": n, "test": test, "features": feats,
+                   "plane": None if plane is None else (plane[:split].T, plane[split:].T if m else None)}
     if m == 0:
         return X, Y, None, None, description
     return X[:, :split], Y[:, :split], X[:, split:], Y[:, split:], description
