@@ -182,6 +182,7 @@ def _items(b):
 # drawings ----------------------------------------------------------------------------------
 
 S = 50  # pixels per unit (a drawing's coordinates are cm)
+PT = S * 2.54 / 72.27  # pixels per TeX point
 R = 0.425 * S  # the radius of a unit (TikZ: minimum size 8.5mm)
 FILL = {"inp": "gray!10", "hid": "blue!6", "outp": "orange!12", "loss": "orange!12", "unit": "white"}
 EDGE = colour("gray!70")
@@ -334,10 +335,11 @@ class _Svg:
         self.extend(x0, y - 0.7 * size, x0 + w, y + 0.7 * size)
         return w
 
-    def line(self, a, b, width=1.0, colour="#000", arrow=False):
+    def line(self, a, b, width=1.0, colour="#000", arrow=False, opacity=1.0):
         (ax, ay), (bx, by) = a, b
+        faint = f' stroke-opacity="{opacity:.2f}"' if opacity < 1 else ""
         self.add(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour}" '
-                 f'stroke-width="{width}"/>', min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
+                 f'stroke-width="{width}"{faint}/>', min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
         d = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
         if arrow and d > 0:
             ux, uy, k = (bx - ax) / d, (by - ay) / d, 2 + 1.5 * width
@@ -386,7 +388,10 @@ def _drawing(b):
         elif isinstance(i, m.Edge):
             (a, ra), (c, rc) = shapes[i.a], shapes[i.b]
             a, c = _border(a, ra, c), _border(c, rc, a)
-            svg.line(a, c, colour=EDGE, arrow=True)
+            if i.style in m.EDGE_COLOURS:  # by a weight: its sign's colour, no arrow head
+                svg.line(a, c, round(PT * (i.width or 0.6), 2), "#" + m.EDGE_COLOURS[i.style], opacity=i.opacity())
+            else:
+                svg.line(a, c, 1.0 if i.width is None else round(PT * i.width, 2), EDGE, True, i.opacity())
             if i.label is not None:
                 pos = (a[0] + i.pos * (c[0] - a[0]), a[1] + i.pos * (c[1] - a[1]))
                 svg.text(*pos, i.label, 10, top=True, halo=True)
@@ -436,11 +441,125 @@ def _drawing(b):
             + "\n".join(svg.parts + svg.top) + "\n</svg>\n")
 
 
+# charts ------------------------------------------------------------------------------------
+
+
+def _points(points, h):
+    return " ".join(f"{x * S:.1f},{(h - y) * S:.1f}" for x, y in points)
+
+
+def _line_look(i):
+    dash = ' stroke-dasharray="{:.1f} {:.1f}"'.format(*(PT * d for d in m.Plot.DASH)) if i.dashed else ""
+    return (f'fill="none" stroke="#{m.series_colour(i.style)}" stroke-width="{PT * m.Plot.LINE:.2f}" '
+            f'stroke-linejoin="round" stroke-linecap="round"{dash}')
+
+
+def _dot(x, y, k, hollow):
+    """A dot at (x, y) px: filled in its class' colour, or white inside a ring of it."""
+    c = "#" + m.class_colour(k)
+    if hollow:
+        return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{m.Plot.HOLLOW * S:.2f}" fill="#fff" stroke="{c}" '
+                f'stroke-width="{0.7 * PT:.2f}"/>')
+    return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{m.Plot.DOT * S:.2f}" fill="{c}" stroke="#fff" '
+            f'stroke-width="{0.25 * PT:.2f}"/>')
+
+
+def _key(i):
+    """The sample of an item in the legend (a small SVG): a short line, dots or a swatch."""
+    if isinstance(i, m.Line):
+        body, w = f'<polyline points="2,5 26,5" {_line_look(i)}/>', 28
+    else:
+        classes = sorted({int(k) for k in (i.classes if isinstance(i, m.Dots) else
+                                           (c for row in i.cells for c in row if c is not None))})[:3] or [0]
+        if isinstance(i, m.Dots):
+            body = "".join(_dot(6 + 9 * j, 5, k, i.hollow) for j, k in enumerate(classes))
+        else:
+            body = "".join(f'<rect x="{1 + 11 * j}" y="0.5" width="9" height="9" fill="#{m.light(m.class_colour(k))}"/>'
+                           for j, k in enumerate(classes))
+        w = 3 + 11 * len(classes)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="10" viewBox="0 0 {w} 10" '
+            f'class="bp-key-sample">{body}</svg>')
+
+
+def _label(content):
+    return content if isinstance(content, m.Math) else tuple(content)
+
+
+def _chart(b):
+    """A chart as inline SVG, laid out by :class:`~solver.document.model.Plot` as in the
+    LaTeX document (cm into px); its legend under it as HTML, wrapped to its width."""
+    p = m.Plot(b)
+    svg, h = _Svg(), p.height
+    l, bo, r, t = p.box
+
+    def at(x, y):
+        return x * S, (h - y) * S
+
+    grid = [f"M{x * S:.1f} {(h - bo) * S:.1f}V{(h - t) * S:.1f}" for x, _ in p.x_ticks]
+    grid += [f"M{l * S:.1f} {(h - y) * S:.1f}H{r * S:.1f}" for y, _ in p.y_ticks]
+    svg.add(f'<path d="{"".join(grid)}" stroke="{colour("black!10")}" stroke-width="{0.3 * PT:.2f}" fill="none"/>')
+    for item, shapes in p.layers:
+        if isinstance(item, m.Line):
+            for piece in shapes:
+                svg.add(f'<polyline points="{_points(piece, h)}" {_line_look(item)}/>')
+        elif isinstance(item, m.Dots):
+            for x, y, k in shapes:
+                svg.add(_dot(*at(x, y), k, item.hollow))
+        elif isinstance(item, m.Regions):
+            for k in sorted({s[0] for s in shapes}):  # one path a class: no seams between its cells
+                d = "".join(f"M{x0 * S:.1f} {(h - y1) * S:.1f}H{x1 * S:.1f}V{(h - y0) * S:.1f}H{x0 * S:.1f}Z"
+                            for c, x0, y0, x1, y1 in shapes if c == k)
+                svg.add(f'<path d="{d}" fill="#{m.light(m.class_colour(k))}"/>')
+    marks = [f"M{x * S:.1f} {(h - bo) * S:.1f}v{-0.08 * S:.1f}" for x, _ in p.x_ticks]
+    marks += [f"M{l * S:.1f} {(h - y) * S:.1f}h{0.08 * S:.1f}" for y, _ in p.y_ticks]
+    marks += [f"M{l * S:.1f} {(h - y) * S:.1f}h{0.045 * S:.1f}" for y in p.minor]
+    svg.add(f'<rect x="{l * S:.1f}" y="{(h - t) * S:.1f}" width="{(r - l) * S:.1f}" height="{(t - bo) * S:.1f}" '
+            f'fill="none" stroke="#000" stroke-width="{0.4 * PT:.2f}"/>')
+    svg.add(f'<path d="{"".join(marks)}" stroke="#000" stroke-width="{0.4 * PT:.2f}" fill="none"/>')
+    tick = 11  # px: 7 pt at S px a cm
+    def number(label):  # a minus sign, not a hyphen
+        return m.Math("\u2212" + label[1:] if label.startswith("-") else label)
+
+    for x, lab in p.x_ticks:
+        svg.text(x * S, (h - bo + m.Plot.GAP) * S + 0.6 * tick, number(lab), tick)
+    for y, lab in p.y_ticks:
+        svg.text((l - m.Plot.GAP) * S, (h - y) * S, number(lab), tick, "end")
+    def fit(content, size, room):  # a label wider than its room squeezed into it
+        width = _width(_runs_of(content), size)
+        return f' textLength="{room * S:.0f}" lengthAdjust="spacingAndGlyphs"' if width > room * S else ""
+
+    if p.x_label:
+        x, y = at(*p.x_label)
+        svg.text(x, y - 8, _label(b.x_label), 13, extra=fit(_label(b.x_label), 13, r - l))
+    if p.y_label:
+        x, y = at(*p.y_label)
+        svg.text(x, y, _label(b.y_label), 13, extra=f' transform="rotate(-90 {x:.1f} {y:.1f})"'
+                 + fit(_label(b.y_label), 13, t - bo + 0.2))
+    if p.title:
+        x, y = at(*p.title)
+        svg.text(x, y + 9, _label(b.title), 14, extra=' font-weight="bold"' + fit(_label(b.title), 14, p.width))
+    w = p.width * S
+    out = (f'<div class="bp-chart" style="width:{w:.0f}px">\n'
+           f'<svg xmlns="http://www.w3.org/2000/svg" class="bp-drawing tex2jax_ignore mathjax_ignore" '
+           f'width="{w:.0f}" height="{h * S:.0f}" viewBox="0 0 {w:.1f} {h * S:.1f}" font-family="serif" role="img">\n'
+           + "\n".join(svg.parts + svg.top) + "\n</svg>\n")
+    if p.legend:
+        out += ('<div class="bp-legend">' + " ".join(f'<span class="bp-legend-key">{_key(i)}&#160;{text(i.label)}</span>'
+                                                   for i in p.legend) + "</div>\n")
+    return out + "</div>\n"
+
+
+def _chart_item(b):
+    """A Line, Dots or Regions on its own: a chart over its data."""
+    return _chart(m.Chart.of(b))
+
+
 WRITERS = {
     m.Title: _title, m.Heading: _heading, m.Para: _para, m.Break: _break, m.Skip: _skip,
     m.Display: _display, m.Align: _align, m.Table: _table, m.Tables: _tables,
     m.MathTable: _math_table, m.Facts: _facts, m.Columns: _columns, m.Group: _group,
-    m.Center: _center, m.Keep: _keep, m.Items: _items, m.Drawing: _drawing,
+    m.Center: _center, m.Keep: _keep, m.Items: _items, m.Drawing: _drawing, m.Chart: _chart,
+    m.Line: _chart_item, m.Dots: _chart_item, m.Regions: _chart_item,
 }
 
 
@@ -484,6 +603,11 @@ STYLE = """<style>
 .bp-solution table.bp-facts td.bp-key{padding-left:0;white-space:nowrap}
 .bp-solution .bp-code{font-family:monospace}
 .bp-solution svg.bp-drawing{max-width:100%;height:auto;background:#fff;color:#000}
+.bp-solution .bp-chart{max-width:100%;display:inline-block;vertical-align:top}
+.bp-solution .bp-chart svg.bp-drawing{display:block}
+.bp-solution .bp-legend{font-size:.75em;line-height:1.4;text-align:center;margin:.1em 0 .4em}
+.bp-solution .bp-legend-key{display:inline-block;max-width:100%;margin:0 .6em}
+.bp-solution .bp-legend-key svg.bp-key-sample{vertical-align:middle;margin-right:.2em}
 </style>
 """
 

@@ -313,7 +313,14 @@ def _drawing_item(i):
         return f"\\node[{i.style}, anchor={anchor}, inner sep=1pt] at ({i.node}.{i.side}) {{{text(i.content)}}};"
     if isinstance(i, m.Edge):
         label = "" if i.label is None else f" node[wt, pos={i.pos:.2f}] {{${math(i.label)}$}}"
-        return f"\\draw[{i.style}] ({i.a}) --{label} ({i.b});"
+        style = i.style
+        if i.style in m.EDGE_COLOURS:  # by a weight: its sign's colour, no arrow head
+            style = f"draw=bpw{i.style}, shorten >=1pt, line width={i.width or 0.6:.2f}pt"
+        elif i.width is not None:
+            style += f", line width={i.width:.2f}pt"
+        if i.opacity() < 1:
+            style += f", draw opacity={i.opacity():.2f}"
+        return f"\\draw[{style}] ({i.a}) --{label} ({i.b});"
     if isinstance(i, m.Caption):
         return f"\\node[laycap] at {_xy(i.x, i.y)} {{{text(i.content)}}};"
     if isinstance(i, m.Box):
@@ -344,19 +351,170 @@ def _drawing_item(i):
     raise TypeError(f"not an item of a drawing: {i!r}")
 
 
+def _colour(name, hex_colour):
+    return f"\\definecolor{{{name}}}{{HTML}}{{{hex_colour}}}"
+
+
 def _drawing(b):
     """A TikZ picture, scaled by ``b.scale`` and then, if still wider than the line, to its width."""
-    body = "\\begin{tikzpicture}\n" + "\n".join(_drawing_item(i) for i in b.items) + "\n\\end{tikzpicture}"
+    colours = "".join(_colour("bpw" + s, c) + "\n" for s, c in m.EDGE_COLOURS.items()
+                      if any(isinstance(i, m.Edge) and i.style == s for i in b.items))
+    body = ("\\begin{tikzpicture}\n" + colours + "\n".join(_drawing_item(i) for i in b.items)
+            + "\n\\end{tikzpicture}")
     if b.scale < 1:
         body = f"\\scalebox{{{b.scale:.3f}}}{{%\n{body}}}"
     return f"\\resizebox{{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}}{{!}}{{%\n{body}}}\n"
+
+
+# charts ------------------------------------------------------------------------------------
+
+
+def _n(v):
+    """A coordinate (cm) to 0.01: few digits, so that a long curve stays a small file."""
+    s = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _pt(x, y):
+    return f"({_n(x)},{_n(y)})"
+
+
+def _label(content, room):
+    """An axis label or title (mathematics, or text pieces), shrunk to ``room`` cm if wider."""
+    inner = "$" + math(content) + "$" if isinstance(content, m.Math) else text(content)
+    return f"\\resizebox{{\\ifdim\\width>{_n(room)}cm {_n(room)}cm\\else\\width\\fi}}{{!}}{{{inner}}}"
+
+
+def _line_look(i):
+    return (f"bps{i.style % len(m.SERIES_COLOURS)}, line width={m.Plot.LINE}pt"
+            + (", dash pattern=on {}pt off {}pt".format(*m.Plot.DASH) if i.dashed else ""))
+
+
+def _radius(dots):
+    return m.Plot.HOLLOW if dots.hollow else m.Plot.DOT
+
+
+def _dot_look(k, hollow):
+    k %= len(m.CLASS_COLOURS)
+    if hollow:
+        return f"draw=bpk{k}, fill=white, line width=0.7pt"
+    return f"fill=bpk{k}, draw=white, line width=0.25pt"
+
+
+def _classes(i):
+    """The classes (at most three) a legend shows the sample of Dots or Regions in."""
+    cells = i.classes if isinstance(i, m.Dots) else (c for row in i.cells for c in row if c is not None)
+    return sorted({int(k) for k in cells})[:3] or [0]
+
+
+def _key(i):
+    """The sample of an item in the legend: a short line, dots or a swatch."""
+    if isinstance(i, m.Line):
+        return f"\\tikz[baseline=-0.6ex]\\draw[{_line_look(i)}] (0,0) -- (0.55,0);"
+    if isinstance(i, m.Dots):
+        marks = " ".join(f"\\path[{_dot_look(k, i.hollow)}] ({0.17 * j:.2f},0) circle ({_radius(i):.3f});"
+                         for j, k in enumerate(_classes(i)))
+    else:
+        marks = " ".join(f"\\fill[bpr{k % len(m.CLASS_COLOURS)}] ({0.22 * j:.2f},-0.09) rectangle +(0.18,0.18);"
+                         for j, k in enumerate(_classes(i)))
+    return f"\\tikz[baseline=-0.6ex]{{{marks}}}"
+
+
+#: the commands of a chart's long paths: PGF's basic layer, five times faster than
+#: TikZ's path parser on a curve of a few thousand points (defined in the chart's group)
+_PATHS = (r"\def\bpm#1#2{\pgfpathmoveto{\pgfqpoint{#1cm}{#2cm}}}"
+          r"\def\bpl#1#2{\pgfpathlineto{\pgfqpoint{#1cm}{#2cm}}}"
+          r"\def\bpc#1#2{\pgfpathcircle{\pgfqpoint{#1cm}{#2cm}}{\bpradius}}"
+          r"\def\bpb#1#2#3#4{\pgfpathrectanglecorners{\pgfqpoint{#1cm}{#2cm}}{\pgfqpoint{#3cm}{#4cm}}}")
+
+
+def _calls(name, points, per_line=6):
+    """``\name{x}{y}...`` for each point, a few to a source line."""
+    calls = ["\\" + name + "".join("{" + _n(v) + "}" for v in pt) for pt in points]
+    return "\n".join("".join(calls[k:k + per_line]) for k in range(0, len(calls), per_line))
+
+
+def _scope(settings, path, use):
+    return f"\\begin{{pgfscope}}{settings}\n{path}\\pgfusepath{{{use}}}\\end{{pgfscope}}"
+
+
+def _layer(item, shapes):
+    """An item's shapes (cm, laid out by Plot) as PGF paths: one a line, a class of dots
+    or of regions (one path, so a region shows no seams between its cells)."""
+    out = []
+    if isinstance(item, m.Line) and shapes:
+        dash = "\\pgfsetdash{{%spt}{%spt}}{0pt}" % m.Plot.DASH if item.dashed else ""
+        path = "".join(_calls("bpm", piece[:1]) + _calls("bpl", piece[1:]) + "\n" for piece in shapes)
+        out.append(_scope(f"\\pgfsetstrokecolor{{bps{item.style % len(m.SERIES_COLOURS)}}}"
+                          f"\\pgfsetlinewidth{{{m.Plot.LINE}pt}}{dash}", path, "stroke"))
+    elif isinstance(item, m.Dots):
+        for k in sorted({k for _, _, k in shapes}):
+            c = k % len(m.CLASS_COLOURS)
+            look = (f"\\pgfsetfillcolor{{white}}\\pgfsetstrokecolor{{bpk{c}}}\\pgfsetlinewidth{{0.7pt}}" if item.hollow
+                    else f"\\pgfsetfillcolor{{bpk{c}}}\\pgfsetstrokecolor{{white}}\\pgfsetlinewidth{{0.25pt}}")
+            out.append(_scope(f"{look}\\def\\bpradius{{{_radius(item)}cm}}",
+                              _calls("bpc", [(x, y) for x, y, kk in shapes if kk == k]) + "\n", "fill,stroke"))
+    elif isinstance(item, m.Regions):
+        for k in sorted({s[0] for s in shapes}):
+            out.append(_scope(f"\\pgfsetfillcolor{{bpr{k % len(m.CLASS_COLOURS)}}}",
+                              _calls("bpb", [s[1:] for s in shapes if s[0] == k], 4) + "\n", "fill"))
+    return out
+
+
+def _chart(b):
+    """A chart in plain TikZ (no pgfplots: a run of thousands of epochs compiles in a
+    fraction of a second), laid out by :class:`~solver.document.model.Plot`; its legend
+    under it, wrapped to its width; scaled to the line's width if wider."""
+    p = m.Plot(b)
+    l, bo, r, t = p.box
+    out = [f"\\useasboundingbox (0,0) rectangle {_pt(p.width, p.height)};"]
+    grid = [f"{_pt(x, bo)} -- {_pt(x, t)}" for x, _ in p.x_ticks] + [f"{_pt(l, y)} -- {_pt(r, y)}" for y, _ in p.y_ticks]
+    out.append("\\draw[black!10, line width=0.3pt] " + " ".join(grid) + ";")
+    for item, shapes in p.layers:
+        out += _layer(item, shapes)
+    marks = [f"{_pt(x, bo)} -- {_pt(x, bo + 0.08)}" for x, _ in p.x_ticks]
+    marks += [f"{_pt(l, y)} -- {_pt(l + 0.08, y)}" for y, _ in p.y_ticks]
+    marks += [f"{_pt(l, y)} -- {_pt(l + 0.045, y)}" for y in p.minor]
+    out.append(f"\\draw[line width=0.4pt] {_pt(l, bo)} rectangle {_pt(r, t)} " + " ".join(marks) + ";")
+    out += [f"\\node[anchor=north, inner sep=0pt] at {_pt(x, bo - m.Plot.GAP)} {{${lab}$}};" for x, lab in p.x_ticks]
+    out += [f"\\node[anchor=east, inner sep=0pt] at {_pt(l - m.Plot.GAP, y)} {{${lab}$}};" for y, lab in p.y_ticks]
+    if p.x_label:
+        out.append(f"\\node[anchor=south, inner sep=0pt, font=\\footnotesize] at {_pt(*p.x_label)} "
+                   f"{{{_label(b.x_label, r - l)}}};")
+    if p.y_label:
+        out.append(f"\\node[rotate=90, inner sep=0pt, font=\\footnotesize] at {_pt(*p.y_label)} "
+                   f"{{{_label(b.y_label, t - bo + 0.2)}}};")
+    if p.title:
+        out.append(f"\\node[anchor=north, inner sep=0pt, font=\\small\\bfseries] at {_pt(*p.title)} "
+                   f"{{{_label(b.title, p.width)}}};")
+    body = ("\\begin{tikzpicture}[font=\\scriptsize, line join=round, line cap=round]\n"
+            + "\n".join(out) + "\n\\end{tikzpicture}")
+    if p.legend:
+        # a sample stays with its label's first word; a long label may break
+        keys = "\\hspace{1.1em plus 0.5em}\n".join(f"\\mbox{{{_key(i)}}}\\nobreak\\hspace{{0.2em}}{text(i.label)}"
+                                                     for i in p.legend)
+        body = (f"\\begin{{tabular}}{{@{{}}c@{{}}}}\n{body}\\\\[1pt]\n\\parbox{{{_n(p.width)}cm}}"
+                f"{{\\centering\\scriptsize\n{keys}}}\n\\end{{tabular}}")
+    series = sorted({i.style % len(m.SERIES_COLOURS) for i in b.items if isinstance(i, m.Line)})
+    colours = [_colour(f"bps{k}", m.SERIES_COLOURS[k]) for k in series]
+    if any(isinstance(i, (m.Dots, m.Regions)) for i in b.items):
+        for k, c in enumerate(m.CLASS_COLOURS):
+            colours += [_colour(f"bpk{k}", c), _colour(f"bpr{k}", m.light(c))]
+    return ("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
+            + "".join(c + "%\n" for c in colours) + _PATHS + "%\n" + body + "}\n")
+
+
+def _chart_item(b):
+    """A Line, Dots or Regions on its own: a chart over its data."""
+    return _chart(m.Chart.of(b))
 
 
 WRITERS = {
     m.Title: _title, m.Heading: _heading, m.Para: _para, m.Break: _break, m.Skip: _skip,
     m.Display: _display, m.Align: _align, m.Table: _table, m.Tables: _tables,
     m.MathTable: _math_table, m.Facts: _facts, m.Columns: _columns, m.Group: _group,
-    m.Center: _center, m.Keep: _keep, m.Items: _items, m.Drawing: _drawing,
+    m.Center: _center, m.Keep: _keep, m.Items: _items, m.Drawing: _drawing, m.Chart: _chart,
+    m.Line: _chart_item, m.Dots: _chart_item, m.Regions: _chart_item,
 }
 
 
