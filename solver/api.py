@@ -118,8 +118,9 @@ class Solution:
             from .document import graph
             return graph.build(self.result)
         if self.training:
+            from . import derive
             from .document import training
-            return training.build(self.result)
+            return training.build(self.result, derive.derive_problem(self.problem))
         from . import derive
         from .document import layered
         return layered.build(self.result, derive.derive_problem(self.problem))

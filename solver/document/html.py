@@ -184,6 +184,7 @@ def _items(b):
 S = 50  # pixels per unit (a drawing's coordinates are cm)
 PT = S * 2.54 / 72.27  # pixels per TeX point
 R = 0.425 * S  # the radius of a unit (TikZ: minimum size 8.5mm)
+R_DOT = 0.12 * S  # the radius of a unit in style "dot" (a network drawn by its weights)
 FILL = {"inp": "gray!10", "hid": "blue!6", "outp": "orange!12", "loss": "orange!12", "unit": "white"}
 EDGE = colour("gray!70")
 
@@ -368,7 +369,8 @@ def _drawing(b):
     svg, shapes = _Svg(), {}
     for i in b.items:  # the shapes first: tags, edges and arrows refer to them
         if isinstance(i, m.Node):
-            shapes[i.id] = (_p(i.x, i.y), max(R, _width(_runs_of(i.label), 12) / 2 + 4))
+            shapes[i.id] = (_p(i.x, i.y), R_DOT if i.style == "dot" else
+                            max(R, _width(_runs_of(i.label), 12) / 2 + 4))
         elif isinstance(i, m.Box):
             w = max([2.3 * S] + [_width(_runs_of(t), 13) + 14 for t in i.lines])
             shapes[i.id] = (_p(i.x, i.y), (w / 2, i.height * S / 2))

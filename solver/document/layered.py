@@ -523,6 +523,8 @@ def _dead_units(p, n, trace, how):
     from .. import derivations as steps
     from . import derivation
 
+    if trace is None:  # a training run (solver.training): no update is worked in full
+        return []
     found = [(u, l, units) for u, l, units in steps.dead_units(trace) if u <= p.full_updates]
     if not found:
         return []
