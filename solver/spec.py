@@ -856,11 +856,16 @@ def parse(data, file="<problem>"):
     updates = steps * (n if update == "sgd" else 1)
     batch = 1 if update == "sgd" else n
     per_update = 3 * n_params + 3 * sum(sizes[1:]) * batch + (sizes[0] + sizes[-1]) * batch
-    small = updates <= FULL_RECORD_UPDATES and updates * per_update <= MAX_TRACE_NUMBERS and compare is None
-    record = c.choice(data.get("record", "full" if small else "summary"), "record", ["full", "summary"])
+    small = updates <= FULL_RECORD_UPDATES and updates * per_update <= MAX_TRACE_NUMBERS
+    training = compare is not None or hessian or X_test is not None
+    record = c.choice(data.get("record", "full" if small and not training else "summary"), "record",
+                      ["full", "summary"])
     if record == "full":
-        if compare is not None:
-            c.fail("record", "the runs of compare are recorded as summaries; remove record: full")
+        if training:
+            what = ("the runs of compare are" if compare is not None else "the Hessian analysis is" if hessian
+                    else "test points are")
+            c.fail("record", f"{what} part of a training run recorded as a summary; remove record: full (or "
+                             f"write record: summary)")
         if updates > MAX_UPDATES:
             c.fail("steps", f"{steps:,} steps over {n:,} samples make {updates:,} updates; the limit of a "
                             f"full record is {MAX_UPDATES:,}: write record: summary for a training run")

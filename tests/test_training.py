@@ -41,11 +41,18 @@ def test_the_test_share_rounds_halves_up():
     assert p.X.shape[1] == 7 and p.X_test.shape[1] == 3  # 2.5 -> 3
 
 
+def _full(p, data):
+    """The full-record problem of the training points of ``p`` (no test set)."""
+    q = {k: v for k, v in data.items() if k not in ("dataset", "record")}
+    q["data"] = [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(p.X.T, p.Y.T)]
+    return spec.parse({**q, "record": "full"})
+
+
 def test_summary_history_matches_the_full_trace():
     """Batch mean without a penalty: the full trace's update k starts from the parameters
     after pass k, so its loss is history[k]; the final parameters agree."""
     p = spec.parse({**MOONS, "record": "summary"})
-    q = spec.parse({**MOONS, "record": "full"})
+    q = _full(p, MOONS)
     run = training.train(p).runs[0]
     t = full_trace(q)
     assert np.allclose(run.history[:-1, 0], [u.loss for u in t.updates], rtol=1e-12, atol=0)
@@ -76,7 +83,7 @@ def test_sgd_history_is_scored_after_each_pass():
     del data["reduction"]
     p = spec.parse(data)
     run = training.train(p).runs[0]
-    full = full_trace(spec.parse({**data, "record": "full"}))
+    full = full_trace(_full(p, data))
     n = p.X.shape[1]
     for k in (1, 2, 3):  # the parameters after pass k: those after update k n
         last = full.updates[k * n - 1].layers
@@ -151,7 +158,9 @@ def test_the_command_prints_the_summary_trace(tmp_path):
     ({"compare": {"regularization": ["none"]}}, "compare.regularization", ["2 to 8 settings"]),
     ({"compare": {"regularization": ["none", {"l3": 1}]}}, "compare.regularization[1].l3", ["unknown key"]),
     ({"compare": {"momentum": [1, 2]}}, "compare.momentum", ["unknown key"]),
-    ({"record": "full", "compare": {"learning_rate": [1, 2]}}, "record", ["recorded as summaries"]),
+    ({"record": "full", "compare": {"learning_rate": [1, 2]}}, "record", ["runs of compare", "record: summary"]),
+    ({"record": "full"}, "record", ["test points are part of a training run"]),
+    ({"record": "full", "analysis": {"hessian": True}, "dataset": {"moons": {}}}, "record", ["Hessian analysis"]),
     ({"record": "everything"}, "record", ["full, summary"]),
     ({"analysis": {"hessian": "yes"}}, "analysis.hessian", ["true or false"]),
     ({"steps": 100_000, "network": {"sizes": [2, 300, 300, 1], "activation": "sigmoid", "weights": 0.1}},
