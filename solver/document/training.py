@@ -33,6 +33,10 @@ MAX_LISTED_WEIGHTS = 40
 #: losses that are quadratic in the outputs (with linear layers: exactly quadratic in the weights)
 QUADRATIC_LOSSES = ("squared_error", "sum_squared_error", "mean_squared_error")
 
+#: the features of solver.datasets.FEATURES as TeX
+FEATURE_TEX = {"x1": "x_{1}", "x2": "x_{2}", "x1^2": "x_1^2", "x2^2": "x_2^2", "x1*x2": "x_1 x_2",
+               "sin(x1)": r"\sin x_1", "sin(x2)": r"\sin x_2"}
+
 #: what the generators of solver.datasets are called in words
 DATASET_WORDS = {
     "moons": "two moons (scikit-learn's make_moons)",
@@ -69,7 +73,7 @@ def build(training, derivations=None):
         (("regularization",), ("one per run, see below",) if _compares(p, "regularization") else _penalty(p)),
         (("biases",), ("none" if p.biases is None else "trained" if p.train_biases
                        else "fixed (used, never updated)",)),
-        (("data",), (_data_words(p),)),
+        (("data",), text(_data_words(p))),
         (("numbers",), (f"computed in double precision and shown to {d} significant digits",)),
     ]
     doc.add(Break(), Heading(("The problem",), number="1"), Break(),
@@ -134,8 +138,14 @@ def _data_words(p):
     if p.dataset is None:
         return f"{plural(n, 'training sample')} as listed" + (f" and {plural(m, 'test sample')}" if m else "")
     opts = ", ".join(f"{k} {v}" for k, v in p.dataset["options"].items() if k != "n")
-    return f"{p.dataset['n']:,} points of {DATASET_WORDS[p.dataset['name']]}" + (f" ({opts})" if opts else "") \
+    words = f"{p.dataset['n']:,} points of {DATASET_WORDS[p.dataset['name']]}" + (f" ({opts})" if opts else "") \
         + f": {split}"
+    if p.dataset.get("features"):
+        names = [FEATURE_TEX.get(f, f) for f in p.dataset["features"]]
+        words += ("; the network's inputs are the features " + ", ".join(
+            f"$x_{{{i}}} = {t}$" if t != f"x_{{{i}}}" else f"${t}$" for i, t in enumerate(names, start=1))
+                  + " of each point $(x_1, x_2)$")
+    return words
 
 
 # ---- one run ---------------------------------------------------------------------------
