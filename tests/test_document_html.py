@@ -13,8 +13,8 @@ from functools import cache
 import pytest
 
 from conftest import PROBLEMS
-from backprop_solver import Solution, derive, graph, spec, trace
-from backprop_solver.document import graph as graph_doc, html, latex, layered, model as m, write_html
+from backprop_solver import Solution, spec
+from backprop_solver.document import html, latex, model as m, write_html
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = "<script>alert(1)</script> & $x^2$ \\(y\\) ]]> <b>"
@@ -28,12 +28,7 @@ def _blocks():
 
 
 def _document(path):
-    kind, p = spec.read_problem(path)
-    if kind == "derivation":  # derivations alone: no network, no numbers
-        return Solution(kind, p).document
-    if kind == "graph":
-        return graph_doc.build(graph.solve(p))
-    return layered.build(trace.trace(p), derive.derive_problem(p))
+    return Solution(*spec.read_problem(path)).document
 
 
 @cache
@@ -50,7 +45,7 @@ def _maths(x):
         for y in x:
             yield from _maths(y)
     elif dataclasses.is_dataclass(x) and not isinstance(x, m.Matrix):
-        drawn = isinstance(x, m.Drawing)
+        drawn = isinstance(x, (m.Drawing, m.Chart))  # drawn as SVG text, not MathJax
         for f in dataclasses.fields(x):
             for math, in_drawing in _maths(getattr(x, f.name)):
                 yield math, in_drawing or drawn
