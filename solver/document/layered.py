@@ -240,60 +240,10 @@ def build(trace, derivations):
     if p.description:
         doc.add(Para(description_text(p.description)))
 
-    # ---- 1. the problem
+    # ---- 1. the problem, 2. the network
     formulas = _formulas(p, n, derivations, trace)
-    doc.add(Break(), Heading(("The problem",), number="1"), Break())
-    layers = Table(["layer", "activation", "units"],
-                   [[str(l), ("input",) if l == 0 else (_act_name(p.activations[l - 1]),), str(p.sizes[l])]
-                    for l in range(L + 1)], "clc")
-    reg = ()
-    if p.l2:
-        reg += text(r"$\frac{\lambda_2}{2}\sum \lVert \mathbf{W}\rVert^2$ with $\lambda_2 = " + fmt(p.l2) + "$ ")
-    if p.l1:
-        reg += text(r"$\lambda_1 \sum |w|$ with $\lambda_1 = " + fmt(p.l1) + "$")
-    reg = reg + (" (weights only)",) if reg else ("none",)
     n_updates = len(trace.updates)
-    facts = Facts([
-        (("loss",), (named(LOSSES, p.loss, p.loss_param),)),
-        (("learning rate",), text(f"${n.eta} = {fmt(p.learning_rate)}$")),
-        (("update",), (UPDATE_WORDS[(p.update, p.reduction)],)),
-        (("passes",), (f"{p.steps} ({plural(n_updates, 'update')} in all)",)),
-        (("regularization",), reg),
-        (("biases",), ("none" if p.biases is None else "trained" if p.train_biases
-                       else "fixed (used, never updated)",)),
-        (("notation",), text(n.describe)),
-        (("numbers",), text(numbers_note(trace))),
-    ])
-    doc.add(Columns([("0.38", [layers]), ("0.58", [facts])]), Break(), Skip("medium"),
-            Para(text(f"The loss of one sample, over the $C = {p.sizes[-1]}$ {_outputs(p)}:")),
-            Display(Math(formulas["E"])),
-            Para((Styled("bold", ("Initial parameters.",)),)),
-            _parameters(p, n, show, p.weights, p.biases), Break())
-    data = _data_rows(p, show)
-    more = "; the first ten and the last are shown" if data["n"] > 12 else ""
-    doc.add(Para((Styled("bold", ("Training data",)), f" ({plural(data['n'], 'sample')}{more}).")),
-            MathTable([r"\text{sample}", rf"{n.x}^{{\top}}", rf"{n.y}^{{\top}}"], data["rows"]), Break())
-
-    # ---- 2. the network
-    drawing, labelled = _figure(p, n, d)
-    if labelled:
-        caption = "Each edge carries its initial weight" + ("; each unit shows its initial bias $b$"
-                                                             if p.biases is not None else "") + "."
-    elif labelled is None:
-        caption = ("The layers are too large to draw unit by unit; each block gives the layer's size "
-                   "and activation, each arrow its weight matrix.")
-    else:
-        caption = ("The edges are too many to carry their weights; the tables below give them, one per "
-                   "layer: the row of the unit an edge leaves, the column of the unit it enters"
-                   + (" (row $b$: the biases)" if p.biases is not None else "") + ".")
-    figure = [Center([drawing]), Para((Styled("small", text(caption)),))]
-    if labelled is False:  # the tables too, while the whole fits on a page (about 20 cm)
-        tables = [Break(), Group("small", [_weight_tables(p, n, d)])]
-        height = max(p.sizes) * 1.1 + sum(min(s, TABLE_ROWS) + 3 for s in p.sizes[:-1]) * 0.45
-        figure, tables = (figure + tables, []) if height < 20 else (figure, tables)
-    doc.add(Heading(("The network",), number="2"), Keep(figure), Break())
-    if labelled is False:
-        doc.add(*tables, Break())
+    doc.add(*statement(p, n, show, formulas["E"], n_updates, numbers_note(trace)))
 
     # ---- 3. the formulas
     doc.add(Heading(("The formulas",), number="3"))
@@ -371,6 +321,65 @@ def build(trace, derivations):
                         None if trace.biases is None else [b_final[l] for l in range(1, L + 1)]))
     doc.add(*show.appendix())
     return doc
+
+
+def statement(p, n, show, loss_tex, n_updates, numbers=None):
+    """Sections 1 (the problem: layers, settings, the loss, the initial parameters, the
+    data) and 2 (the network drawn with its initial values): everything a problem states
+    and nothing it asks for, so an exam's question sheet (solver.exam) shows these too.
+    ``numbers`` is the line on what the numbers guarantee (a solution's), or None."""
+    d, L = p.digits, p.L
+    blocks = [Break(), Heading(("The problem",), number="1"), Break()]
+    layers = Table(["layer", "activation", "units"],
+                   [[str(l), ("input",) if l == 0 else (_act_name(p.activations[l - 1]),), str(p.sizes[l])]
+                    for l in range(L + 1)], "clc")
+    reg = ()
+    if p.l2:
+        reg += text(r"$\frac{\lambda_2}{2}\sum \lVert \mathbf{W}\rVert^2$ with $\lambda_2 = " + fmt(p.l2) + "$ ")
+    if p.l1:
+        reg += text(r"$\lambda_1 \sum |w|$ with $\lambda_1 = " + fmt(p.l1) + "$")
+    reg = reg + (" (weights only)",) if reg else ("none",)
+    facts = [
+        (("loss",), (named(LOSSES, p.loss, p.loss_param),)),
+        (("learning rate",), text(f"${n.eta} = {fmt(p.learning_rate)}$")),
+        (("update",), (UPDATE_WORDS[(p.update, p.reduction)],)),
+        (("passes",), (f"{p.steps} ({plural(n_updates, 'update')} in all)",)),
+        (("regularization",), reg),
+        (("biases",), ("none" if p.biases is None else "trained" if p.train_biases
+                       else "fixed (used, never updated)",)),
+        (("notation",), text(n.describe)),
+    ] + ([(("numbers",), text(numbers))] if numbers else [])
+    blocks += [Columns([("0.38", [layers]), ("0.58", [Facts(facts)])]), Break(), Skip("medium"),
+               Para(text(f"The loss of one sample, over the $C = {p.sizes[-1]}$ {_outputs(p)}:")),
+               Display(Math(loss_tex)),
+               Para((Styled("bold", ("Initial parameters.",)),)),
+               _parameters(p, n, show, p.weights, p.biases), Break()]
+    data = _data_rows(p, show)
+    more = "; the first ten and the last are shown" if data["n"] > 12 else ""
+    blocks += [Para((Styled("bold", ("Training data",)), f" ({plural(data['n'], 'sample')}{more}).")),
+               MathTable([r"\text{sample}", rf"{n.x}^{{\top}}", rf"{n.y}^{{\top}}"], data["rows"]), Break()]
+
+    drawing, labelled = _figure(p, n, d)
+    if labelled:
+        caption = "Each edge carries its initial weight" + ("; each unit shows its initial bias $b$"
+                                                             if p.biases is not None else "") + "."
+    elif labelled is None:
+        caption = ("The layers are too large to draw unit by unit; each block gives the layer's size "
+                   "and activation, each arrow its weight matrix.")
+    else:
+        caption = ("The edges are too many to carry their weights; the tables below give them, one per "
+                   "layer: the row of the unit an edge leaves, the column of the unit it enters"
+                   + (" (row $b$: the biases)" if p.biases is not None else "") + ".")
+    figure = [Center([drawing]), Para((Styled("small", text(caption)),))]
+    tables = []
+    if labelled is False:  # the tables too, while the whole fits on a page (about 20 cm)
+        tables = [Break(), Group("small", [_weight_tables(p, n, d)])]
+        height = max(p.sizes) * 1.1 + sum(min(s, TABLE_ROWS) + 3 for s in p.sizes[:-1]) * 0.45
+        figure, tables = (figure + tables, []) if height < 20 else (figure, tables)
+    blocks += [Heading(("The network",), number="2"), Keep(figure), Break()]
+    if tables:
+        blocks += [*tables, Break()]
+    return blocks
 
 
 def _parameters(p, n, show, Ws, bs):
