@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make examples   set everything up, then solve every problem in problems/ into output/
+#                   and make the example exam into output/exam/
 #   make test       set everything up, then run the test suite
 .PHONY: setup examples test bench
 
@@ -8,6 +9,7 @@ setup:
 
 examples: setup
 	.venv/bin/backprop solve problems -o output
+	.venv/bin/backprop exam problems/exam/midterm.yaml -o output/exam
 
 test: setup
 	@.venv/bin/python -m pytest -q; rc=$$?; \

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .errors import InputError
+from .errors import InputError, plural
 
 
 #: how long an interrupted run waits for the problems being worked on to stop
@@ -297,3 +297,31 @@ def solve(paths, out_dir, tex_only, quiet, jobs, as_graph):
                 pending.cancel()
 
     sys.exit(run_each(paths, action, quiet, jobs, outputs=(out_dir, ".tex" if tex_only else ".pdf")))
+
+
+@main.command()
+@click.argument("sheet", type=click.Path())
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="The folder for questions.pdf, solutions.pdf, variants/, answers and moodle.xml.")
+@click.option("--tex-only", is_flag=True, help="Write questions.tex and solutions.tex; do not run pdflatex.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def exam(sheet, out_dir, tex_only, quiet):
+    """Make an exam from SHEET.yaml: question and solution sheets for every variant.
+
+    The sheet names problem files (whose values may be drawn per variant with
+    {random: {low, high, decimals}}), the number of variants and a seed; see
+    docs/exam-sheets.md. OUTPUT receives questions.pdf, solutions.pdf, one problem file
+    per variant and problem (variants/<v>/<problem>.yaml), answers.json, answers.csv and
+    moodle.xml. Nothing is written unless all of it succeeded.
+    """
+    from . import exam as ex
+
+    def progress(v, total):
+        if not quiet and (v == total or v % max(1, total // 10) == 0):
+            click.echo(f"exam: {v} of {plural(total, 'variant')} drawn and solved", err=True)
+
+    def action(f):
+        written = ex.build(f, out_dir, progress, tex_only)
+        return f"{f} -> {out_dir}/ ({plural(len(written), 'file')})"
+
+    sys.exit(run_each([sheet], action, quiet))

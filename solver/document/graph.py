@@ -202,7 +202,13 @@ def build(solution):
 # 1. the network
 
 
-def _network(c):
+def statement(solution):
+    """The network section as an exam's question sheet states it: the given values, the
+    equations and the drawing, without the values the forward pass computes."""
+    return _network(_Names(solution), answers=False)
+
+
+def _network(c, answers=True):
     p, g = c.p, c.g
     blocks = [Heading(("The network",), number="1")]
     k = SAMPLE_INDEX
@@ -215,12 +221,12 @@ def _network(c):
     leaves = [f"${c.name(n)} = {c.num(v)}$" for n, v in p.leaves.items() if v is not None]
     if leaves:
         blocks.append(Para(text("Given: " + ", ".join(leaves) + ".")))
-    blocks.append(Para(("The forward pass computes each quantity from the ones before it:" if p.numeric
-                        else "The quantities are defined in order:",)))
+    blocks.append(Para(("The forward pass computes each quantity from the ones before it:"
+                        if p.numeric and answers else "The quantities are defined in order:",)))
     rows = []
     for n in g.order:
         if n in g.expr:
-            value = c.s.values.get(n)
+            value = c.s.values.get(n) if answers else None
             rows.append(Row(Math(c.name(n), " &= ", c.written(n),
                                  "" if value is None else " = " + c.num(value)), key=("values", n)))
     if samples and LOSS_NAME in g.expr:
