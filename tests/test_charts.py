@@ -13,6 +13,7 @@ import re
 import resource
 import time
 import xml.etree.ElementTree as ET
+import zlib
 
 import numpy as np
 import pytest
@@ -158,9 +159,10 @@ def test_the_html_is_well_formed_with_one_svg_a_chart():
     assert len(circles) >= 200  # every point lies in the axes (and the legend's samples)
     network = [s for s in root.iter(SVG + "svg") if "bp-drawing" in s.get("class", "")][-1]
     assert network is not None
-    edges = [e for s in root.iter(SVG + "svg") for e in s.iter(SVG + "line") if e.get("stroke") in
-             ("#" + m.EDGE_COLOURS["pos"], "#" + m.EDGE_COLOURS["neg"])]
-    assert len(edges) == 9 and any(float(e.get("stroke-opacity", 1)) < 0.5 for e in edges)
+    # the edges by weight: a path a look, its colour mixed with white where the line is thin
+    tints = {"#" + m.light(c, t / 100): t for c in m.EDGE_COLOURS.values() for t in range(1, 101)}
+    edges = [e for s in root.iter(SVG + "svg") for e in s.iter(SVG + "path") if e.get("stroke") in tints]
+    assert sum(e.get("d").count("M") for e in edges) == 9 and min(tints[e.get("stroke")] for e in edges) < 50
     assert out.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 4  # legend, title, two axis labels
     assert not list(root.iter(SVG + "span"))
 
@@ -290,11 +292,74 @@ def test_weighted_edges():
     assert (big.style, big.width, big.opacity()) == ("neg", 3.0, 1.0)
     assert tiny.style == "pos" and tiny.width == 0.15 and tiny.opacity() < 0.5
     nodes = [m.Node("a", 0, 0, m.Math("x"), "inp"), m.Node("b", 3, 0, m.Math("y"), "outp")]
+    assert tiny.look() == (0.15, 0.41) and big.look() == (3.0, 1.0)
     tex = latex.write(m.Document([m.Drawing(nodes + [big, tiny, m.Edge("a", "b", width=1.5)])]))
     assert r"\definecolor{bpwneg}{HTML}{F59322}" in tex and r"\definecolor{bpwpos}{HTML}{0877BD}" in tex
-    assert "draw=bpwneg, shorten >=1pt, line width=3.00pt]" in tex
-    assert "line width=0.15pt, draw opacity=0.41" in tex and "[edge, line width=1.50pt]" in tex
+    # in PGF's basic layer, the faint line first; no transparency
+    faint, strong = tex.index(r"\pgfsetlinewidth{0.15pt}\pgfsetstrokecolor{bpwpos!41!white}\def\bpback{1pt}"), \
+        tex.index(r"\pgfsetlinewidth{3pt}\pgfsetstrokecolor{bpwneg}\def\bpback{1pt}")
+    assert faint < strong and r"\bpe{a}{b}{10000}{0}" in tex and "opacity" not in tex
+    assert r"\pgfsetlinewidth{1.5pt}\pgfsetstrokecolor{gray!70}" in tex  # the arrow, thick
     root = ET.fromstring(html.write(m.Document([m.Drawing(nodes + [big, tiny])])))
-    lines = list(root.iter(SVG + "line"))
-    assert [l.get("stroke") for l in lines] == ["#F59322", "#0877BD"]
-    assert not list(root.iter(SVG + "polygon"))  # no arrow heads
+    paths = list(root.iter(SVG + "path"))
+    assert [p.get("stroke") for p in paths] == ["#" + m.light("0877BD", 0.41), "#F59322"]
+    assert not list(root.iter(SVG + "polygon")) and "opacity" not in ET.tostring(root, encoding="unicode")
+
+
+def _path_points(pdf):
+    """The points of the paths (operators m, l, c) a PDF's pages draw, in page coordinates (bp)."""
+    out = []
+    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf.read_bytes(), re.S):
+        try:
+            ops = zlib.decompress(raw).decode("latin-1").split()
+        except zlib.error:
+            continue
+        if "cm" not in ops:
+            continue  # a font
+        ctm, stack, nums = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), [], []
+        for tok in ops:
+            try:
+                nums.append(float(tok))
+                continue
+            except ValueError:
+                pass
+            if tok == "q":
+                stack.append(ctm)
+            elif tok == "Q":
+                ctm = stack.pop()
+            elif tok == "cm":
+                a, b, c, d, e, f = nums[-6:]
+                A, B, C, D, E, F = ctm
+                ctm = (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+            elif tok in ("m", "l", "c"):
+                xy = nums[-(6 if tok == "c" else 2):]
+                out += [(tok, ctm[0] * x + ctm[2] * y + ctm[4], ctm[1] * x + ctm[3] * y + ctm[5])
+                        for x, y in zip(xy[::2], xy[1::2])]
+            nums = []
+    return out
+
+
+def test_edges_end_where_tikz_ends_them(tmp_path):
+    """Edges drawn in PGF's basic layer go from border to border as TikZ's \\draw between
+    the nodes does (a long label widening a circle too), shortened at the end, with TikZ's
+    arrow head; dots are the house style's: every point of every path is where TikZ puts it."""
+    nodes = [m.Node("a", 0, 0, m.Math("x_1"), "inp"), m.Node("b", 3.6, 1.1, m.Math("z^{(1)}_{1}"), "hid"),
+             m.Node("c", 7.2, -2.2, m.Math(r"\hat{y}_{\mathrm{a\,much\,longer\,label}}"), "outp"),
+             m.Node("d", 2.0, -0.8, m.Math(""), "dot"), m.Node("e", 3.6, -1.1, m.Math(""), "dot")]
+    edges = [m.Edge("a", "b"), m.Edge("b", "c"), m.Edge("a", "c", width=1.5), m.Edge.weighted("d", "e", -1.0, 2.0),
+             m.Edge.weighted("a", "d", 0.1, 2.0), m.Edge.weighted("e", "c", 2.0, 2.0)]
+    ours = latex.write(m.Document([m.Drawing(nodes + edges)]))
+    assert r"\draw" not in ours and r"\node[dot]" not in ours
+    tikz = ("\\begin{tikzpicture}\n\\definecolor{bpwpos}{HTML}{0877BD}\\definecolor{bpwneg}{HTML}{F59322}\n"
+            + "".join(f"\\node[{n.style}] ({n.id}) at ({n.x:.2f},{n.y:.2f}) {{${latex.math(n.label)}$}};\n" for n in nodes)
+            + "\\draw[edge] (a) -- (b);\\draw[edge] (b) -- (c);\\draw[edge, line width=1.5pt] (a) -- (c);\n"
+            + "".join(f"\\draw[draw=bpw{e.style}, shorten >=1pt, line width={e.width}pt] ({e.a}) -- ({e.b});\n"
+                      for e in edges[3:])
+            + "\\end{tikzpicture}")
+    head, rest = ours.split("\\begin{tikzpicture}")
+    reference = head + tikz + rest.split("\\end{tikzpicture}")[1]
+    points = [_path_points(cp.compile_pdf(tex, tmp_path / f"{name}.pdf", log_path=tmp_path / f"{name}.log"))
+              for name, tex in (("ours", ours), ("tikz", reference))]
+    assert len(points[0]) == len(points[1]) > 60
+    for op, x, y in points[0]:
+        assert min(math.hypot(x - u, y - v) for o, u, v in points[1] if o == op) < 0.02, (op, x, y)

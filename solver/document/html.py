@@ -183,8 +183,8 @@ def _items(b):
 
 S = 50  # pixels per unit (a drawing's coordinates are cm)
 PT = S * 2.54 / 72.27  # pixels per TeX point
-R = 0.425 * S  # the radius of a unit (TikZ: minimum size 8.5mm)
-R_DOT = 0.12 * S  # the radius of a unit in style "dot" (a network drawn by its weights)
+R = m.UNIT_RADIUS * S  # the radius of a unit (TikZ: minimum size 8.5mm)
+R_DOT = m.DOT_RADIUS * S  # the radius of a unit in style "dot" (a network drawn by its weights)
 FILL = {"inp": "gray!10", "hid": "blue!6", "outp": "orange!12", "loss": "orange!12", "unit": "white"}
 EDGE = colour("gray!70")
 
@@ -336,11 +336,10 @@ class _Svg:
         self.extend(x0, y - 0.7 * size, x0 + w, y + 0.7 * size)
         return w
 
-    def line(self, a, b, width=1.0, colour="#000", arrow=False, opacity=1.0):
+    def line(self, a, b, width=1.0, colour="#000", arrow=False):
         (ax, ay), (bx, by) = a, b
-        faint = f' stroke-opacity="{opacity:.2f}"' if opacity < 1 else ""
         self.add(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour}" '
-                 f'stroke-width="{width}"{faint}/>', min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
+                 f'stroke-width="{width}"/>', min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
         d = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
         if arrow and d > 0:
             ux, uy, k = (bx - ax) / d, (by - ay) / d, 2 + 1.5 * width
@@ -365,8 +364,23 @@ def _border(c, size, towards):
     return cx + size * dx / d, cy + size * dy / d
 
 
+def _weighted(svg, shapes, edges):
+    """Edges drawn by weight, gathered by look (:func:`~solver.document.model.edge_groups`,
+    as in the LaTeX document): a path of lines a look, its colour mixed with white."""
+    for (style, width, tint), group in m.edge_groups(edges):
+        d, xs, ys = [], [], []
+        for e in group:
+            (a, ra), (c, rc) = shapes[e.a], shapes[e.b]
+            a, c = _border(a, ra, c), _border(c, rc, a)
+            d.append(f"M{a[0]:.1f} {a[1]:.1f}L{c[0]:.1f} {c[1]:.1f}")
+            xs += [a[0], c[0]]
+            ys += [a[1], c[1]]
+        svg.add(f'<path d="{"".join(d)}" fill="none" stroke="#{m.light(m.EDGE_COLOURS[style], tint)}" '
+                f'stroke-width="{round(PT * (width or 0.6), 2)}"/>', min(xs), min(ys), max(xs), max(ys))
+
+
 def _drawing(b):
-    svg, shapes = _Svg(), {}
+    svg, shapes, run = _Svg(), {}, []
     for i in b.items:  # the shapes first: tags, edges and arrows refer to them
         if isinstance(i, m.Node):
             shapes[i.id] = (_p(i.x, i.y), R_DOT if i.style == "dot" else
@@ -375,6 +389,12 @@ def _drawing(b):
             w = max([2.3 * S] + [_width(_runs_of(t), 13) + 14 for t in i.lines])
             shapes[i.id] = (_p(i.x, i.y), (w / 2, i.height * S / 2))
     for i in b.items:
+        if isinstance(i, m.Edge) and i.style in m.EDGE_COLOURS and i.label is None:
+            run.append(i)  # by a weight: its sign's colour, no arrow head
+            continue
+        if run:
+            _weighted(svg, shapes, run)
+            run = []
         if isinstance(i, m.Node):
             (x, y), r = shapes[i.id]
             svg.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour(FILL.get(i.style, "white"))}" '
@@ -390,10 +410,12 @@ def _drawing(b):
         elif isinstance(i, m.Edge):
             (a, ra), (c, rc) = shapes[i.a], shapes[i.b]
             a, c = _border(a, ra, c), _border(c, rc, a)
+            width, tint = i.look()  # lighter if thin, as in the LaTeX document
             if i.style in m.EDGE_COLOURS:  # by a weight: its sign's colour, no arrow head
-                svg.line(a, c, round(PT * (i.width or 0.6), 2), "#" + m.EDGE_COLOURS[i.style], opacity=i.opacity())
+                svg.line(a, c, round(PT * (width or 0.6), 2), "#" + m.light(m.EDGE_COLOURS[i.style], tint))
             else:
-                svg.line(a, c, 1.0 if i.width is None else round(PT * i.width, 2), EDGE, True, i.opacity())
+                svg.line(a, c, 1.0 if width is None else round(PT * width, 2),
+                         EDGE if tint == 1 else colour(f"gray!{70 * tint:g}"), True)
             if i.label is not None:
                 pos = (a[0] + i.pos * (c[0] - a[0]), a[1] + i.pos * (c[1] - a[1]))
                 svg.text(*pos, i.label, 10, top=True, halo=True)
@@ -435,6 +457,8 @@ def _drawing(b):
             svg.text(*_p(i.x, i.y), i.content, 11, halo=True)
         else:
             raise TypeError(f"not an item of a drawing: {i!r}")
+    if run:
+        _weighted(svg, shapes, run)
     x0, y0, x1, y1 = svg.box if svg.parts else (0, 0, 1, 1)
     x0, y0, w, h = x0 - 6, y0 - 6, x1 - x0 + 12, y1 - y0 + 12
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="bp-drawing '

@@ -267,10 +267,16 @@ class Tables:
 # drawings ---------------------------------------------------------------------------------
 
 
+#: the radius (cm) of a unit in style "dot" (TikZ: minimum size 2.4mm, no label), and of
+#: one in the other styles when its label fits (minimum size 8.5mm)
+DOT_RADIUS, UNIT_RADIUS = 0.12, 0.425
+
+
 @dataclass
 class Node:
     """A unit of a drawing at (x, y) cm: ``label`` is mathematics, ``style`` one of the
-    house styles (inp, hid, outp, loss, unit)."""
+    house styles (inp, hid, outp, loss, unit; "dot": a small circle without a label, of
+    radius :data:`DOT_RADIUS`, for a network drawn by its weights)."""
     id: str
     x: float
     y: float
@@ -325,6 +331,43 @@ class Edge:
         if self.width is None:
             return 1.0
         return round(min(1.0, 0.3 + 0.7 * max(self.width, 0.0)), 3)
+
+    def look(self):
+        """(width, tint) it is drawn with: its width (pt, or None) to :data:`WIDTH_STEP`,
+        and the share of its colour mixed with white (1: the full colour), as opaque as
+        :meth:`opacity` says of that width. On white paper a mixed colour looks as the
+        transparent line would, and edges of one look are drawn as one path
+        (:func:`edge_groups`).
+
+        >>> Edge("a", "b").look(), Edge("a", "b", width=0.17).look(), Edge("a", "b", width=2.26).look()
+        ((None, 1.0), (0.15, 0.41), (2.25, 1.0))
+        """
+        if self.width is None:
+            return None, 1.0
+        width = max(WIDTH_STEP, round(self.width / WIDTH_STEP) * WIDTH_STEP)
+        return round(width, 2), round(Edge(self.a, self.b, width=width).opacity() + 1e-9, 2)
+
+
+#: the widths of edges (pt) are drawn to this step: a network's edges of one sign then
+#: fall into a few dozen looks, each drawn as one path
+WIDTH_STEP = 0.05
+
+
+def edge_groups(edges):
+    """Edges gathered by their look: [((style, width, tint), [edges])] (see
+    :meth:`Edge.look`), the lightest and thinnest first, so that strong connections are
+    drawn over faint ones; the edges of a look keep their order. A writer draws each
+    group as one path.
+
+    >>> [(k, len(es)) for k, es in edge_groups([Edge("a", "b", style="pos", width=3.0),
+    ...     Edge("a", "c", style="neg", width=0.16), Edge("b", "c", style="neg", width=0.15)])]
+    [(('neg', 0.15, 0.41), 2), (('pos', 3.0, 1.0), 1)]
+    """
+    groups = {}
+    for e in edges:
+        width, tint = e.look()
+        groups.setdefault((e.style, width, tint), []).append(e)
+    return sorted(groups.items(), key=lambda g: (g[0][2], g[0][1] or 0.0, g[0][0]))
 
 
 @dataclass
