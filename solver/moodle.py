@@ -142,7 +142,7 @@ def tolerance(value, digits, floor=None):
     if x == 0:
         return float(floor) if floor is not None else float(f"5e-{digits + 1}")
     exponent = int(f"{abs(x):.{digits - 1}e}".split("e")[1])
-    t = float(f"5e{exponent - digits}")
+    t = float(f"5e{exponent - digits}") or math.ulp(0.0)  # (a subnormal value: never a tolerance of 0)
     return max(t, float(floor)) if floor is not None else t
 
 

@@ -279,6 +279,10 @@ def test_empty_category_name_is_refused():
 
 # --- tolerance() and number() ---
 
+def test_a_subnormal_value_gets_a_tolerance_above_zero():
+    assert moodle.tolerance(5e-324, 3) == 5e-324
+
+
 @pytest.mark.parametrize("value, digits, expected", [
     (0.162647, 4, 5e-05), (0.162647, 3, 5e-04), (0.162647, 6, 5e-07),
     (-0.162647, 4, 5e-05), (-2.71828, 3, 0.005), (123456.0, 3, 500.0), (123456.0, 6, 0.5),
@@ -303,7 +307,8 @@ def test_tolerance_refuses(args):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12), st.integers(1, 10))
+@given(st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False, min_value=-1e12, max_value=1e12),
+       st.integers(1, 10))
 def test_tolerance_accepts_every_correctly_rounded_answer(value, digits):
     t = moodle.tolerance(value, digits)
     shown = float(f"{value:.{digits - 1}e}")         # the value rounded to the digits asked for
@@ -311,6 +316,8 @@ def test_tolerance_accepts_every_correctly_rounded_answer(value, digits):
     if value != 0:
         # half a unit of the last digit asked for: a power of ten times 5
         assert Decimal(repr(t)).normalize().as_tuple().digits == (5,)
+    # (subnormal values, below 2.2e-308, have fewer digits than asked: tolerance() gives
+    # them the smallest positive double rather than 0, tested below)
         assert t <= abs(value) * 5 * 10 ** (1 - digits) * (1 + 1e-12)
 
 
