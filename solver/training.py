@@ -114,7 +114,7 @@ def train(problem, progress=None):
     over all runs.
 
     >>> from backprop_solver.spec import parse
-    >>> p = parse({"network": {"sizes": [1, 1], "activation": "linear", "weights": 0},
+    >>> p = parse({"network": {"sizes": [1, 1], "activation": "linear", "weights": 0, "biases": None},
     ...            "loss": "squared_error", "learning_rate": 0.5, "record": "summary",
     ...            "data": [{"x": 1, "y": 2}], "steps": 2})
     >>> train(p).runs[0].history[:, 0].tolist()   # w: 0, 1, 1.5; loss (w - 2)^2 / 2
