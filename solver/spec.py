@@ -36,8 +36,11 @@ MAX_STEPS = 100_000
 MAX_UPDATES = 100_000
 MAX_TRACE_NUMBERS = 10_000_000
 #: a training run recorded as a summary: at most this much work, counted as
-#: runs x steps x (training + test points) x parameters (about a minute on a laptop)
-MAX_TRAINING_WORK = 20_000_000_000
+#: runs x (steps x (training + test points) x parameters + updates x UPDATE_WORK),
+#: about 15 s here (the spiral comparison of problems/ is 2.4e9, 4 s)
+MAX_TRAINING_WORK = 10_000_000_000
+#: the work of one update beyond its arithmetic (Python's share: about 50 microseconds)
+UPDATE_WORK = 30_000
 #: the default record is "full" for problems of at most this many updates (and
 #: MAX_TRACE_NUMBERS numbers), else "summary"
 FULL_RECORD_UPDATES = 1_000
@@ -875,12 +878,12 @@ def parse(data, file="<problem>"):
                             f"{MAX_TRACE_NUMBERS:,}: write record: summary for a training run")
     else:
         points = n + (0 if X_test is None else X_test.shape[1])
-        work = len(compare or [None]) * steps * points * n_params
+        work = len(compare or [None]) * (steps * points * n_params + updates * UPDATE_WORK)
         if work > MAX_TRAINING_WORK:
-            c.fail("steps", f"{steps:,} steps over {points:,} points with {n_params:,} parameters"
-                            f"{f' in {len(compare)} runs' if compare else ''} is more work than a training "
-                            f"run here takes on ({work:.1e} of at most {MAX_TRAINING_WORK:.0e}); use fewer "
-                            f"steps or points")
+            c.fail("steps", f"{steps:,} steps ({updates:,} updates) over {points:,} points with {n_params:,} "
+                            f"parameters{f' in {len(compare)} runs' if compare else ''} is more work than a "
+                            f"training run here takes on ({work:.1e} of at most {MAX_TRAINING_WORK:.0e}); use "
+                            f"fewer steps or points" + (", or update: batch" if update == "sgd" else ""))
 
     path = Path(file)
     return Problem(
