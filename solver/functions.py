@@ -157,6 +157,13 @@ class Activation(Option):
     def backward(self, z, a, g):
         return g * self.derivative(z, a)
 
+    def second_derivative(self, z, a):
+        """f''(z), element-wise, in a stable form like :meth:`derivative` (for the exact
+        Hessian of the loss, solver.hessian). Where f' jumps (relu, leaky_relu at 0; elu
+        with alpha != 1 at 0) the distributional part is left out: f'' there is the value
+        on the side ``derivative`` takes (0, or elu's alpha)."""
+        raise NotImplementedError
+
     def derivative_by_hand(self, z, a):
         """f'(z) as a hand calculation writes it, from the activation a where the
         textbook does (sigma' = a (1 - a), tanh' = 1 - a^2): what a student's numbers
@@ -208,6 +215,11 @@ class Sigmoid(Activation):
     def derivative_by_hand(self, z, a):
         return a * (1 - a)
 
+    def second_derivative(self, z, a):
+        # sigma'' = sigma (1 - sigma) (1 - 2 sigma) = sigma(z) sigma(-z) (sigma(-z) - sigma(z))
+        s, t = sigmoid(z), sigmoid(-z)
+        return s * t * (t - s)
+
     def formula(self, sp, Z, P):
         return 1 / (1 + sp.exp(-Z))
 
@@ -253,6 +265,9 @@ class Tanh(Activation):
     def derivative_by_hand(self, z, a):
         return 1 - a * a
 
+    def second_derivative(self, z, a):
+        return -2 * np.tanh(z) * sech2(z)
+
     def formula(self, sp, Z, P):
         return sp.tanh(Z)
 
@@ -292,6 +307,10 @@ class ReLU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, 0.0)
 
+    def second_derivative(self, z, a):
+        # 0 on both sides; at the kink z = 0 too (the jump of f' is left out, as f'(0) = 0 is a convention)
+        return np.zeros(z.shape)
+
     def formula(self, sp, Z, P):
         return sp.Piecewise((Z, Z > 0), (0, True))
 
@@ -324,6 +343,10 @@ class LeakyReLU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.slope)
 
+    def second_derivative(self, z, a):
+        # 0 on both sides; at the kink z = 0 too (the jump of f' is left out)
+        return np.zeros(z.shape)
+
     def formula(self, sp, Z, P):
         return sp.Piecewise((Z, Z > 0), (P * Z, True))
 
@@ -344,6 +367,9 @@ class Linear(Activation):
 
     def derivative(self, z, a):
         return np.ones(z.shape)
+
+    def second_derivative(self, z, a):
+        return np.zeros(z.shape)
 
     def formula(self, sp, Z, P):
         return Z
@@ -367,6 +393,9 @@ class Softplus(Activation):
 
     def derivative(self, z, a):
         return sigmoid(z)
+
+    def second_derivative(self, z, a):
+        return sigmoid(z) * sigmoid(-z)
 
     def formula(self, sp, Z, P):
         return sp.log(1 + sp.exp(Z))
@@ -410,6 +439,10 @@ class ELU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.param * np.exp(negative_part(z)))
 
+    def second_derivative(self, z, a):
+        # 0 for z > 0, alpha e^z for z <= 0 (alpha at 0, the side derivative takes)
+        return np.where(z > 0, 0.0, self.param * np.exp(negative_part(z)))
+
     def formula(self, sp, Z, P):
         return sp.Piecewise((Z, Z > 0), (P * (sp.exp(Z) - 1), True))
 
@@ -431,6 +464,11 @@ class Swish(Activation):
 
     def derivative(self, z, a):
         return sigmoid(z) * (1 + z * sigmoid(-z))
+
+    def second_derivative(self, z, a):
+        # (z sigma)'' = 2 sigma' + z sigma'' = sigma(z) sigma(-z) (2 + z (sigma(-z) - sigma(z)))
+        s, t = sigmoid(z), sigmoid(-z)
+        return s * t * (2 + z * (t - s))
 
     def formula(self, sp, Z, P):
         return Z / (1 + sp.exp(-Z))
@@ -472,6 +510,10 @@ class Softmax(Activation):
     def derivative(self, z, a):
         raise TypeError("softmax has a Jacobian, not an element-wise derivative")
 
+    def second_derivative(self, z, a):
+        raise TypeError("softmax has a Jacobian, not an element-wise second derivative "
+                        "(solver.hessian works with softmax at the output directly)")
+
     def backward(self, z, a, g):
         return a * (g - (a * g).sum(axis=0, keepdims=True))
 
@@ -508,6 +550,12 @@ class Loss(Option):
     def grad(self, yhat, y):
         raise NotImplementedError
 
+    def hessian_diag(self, yhat, y):
+        """d^2 E / dyhat_i^2 per output unit and sample. Every loss here is a sum of one
+        term per unit, so its Hessian in yhat is diagonal and this is all of it (for the
+        exact Hessian of the loss, solver.hessian)."""
+        raise NotImplementedError
+
     def sympy(self, sp, YH, YT, C):
         """The SymPy term of output unit i (the loss sums it over i), for solver.derive:
         YH = yhat_i, YT = y_i, C the number of output units."""
@@ -538,6 +586,9 @@ class SquaredError(Loss):
     def grad(self, yhat, y):
         return yhat - y
 
+    def hessian_diag(self, yhat, y):
+        return np.ones(yhat.shape)
+
     def sympy(self, sp, YH, YT, C):
         return (YH - YT) ** 2 / 2
 
@@ -559,6 +610,9 @@ class SumSquaredError(Loss):
     def grad(self, yhat, y):
         return 2.0 * (yhat - y)
 
+    def hessian_diag(self, yhat, y):
+        return np.full(yhat.shape, 2.0)
+
     def sympy(self, sp, YH, YT, C):
         return (YH - YT) ** 2
 
@@ -576,6 +630,9 @@ class MeanSquaredError(Loss):
 
     def grad(self, yhat, y):
         return 2.0 * (yhat - y) / yhat.shape[0]
+
+    def hessian_diag(self, yhat, y):
+        return np.full(yhat.shape, 2.0 / yhat.shape[0])  # 2 / C
 
     def sympy(self, sp, YH, YT, C):
         return (YH - YT) ** 2 / C
@@ -598,6 +655,11 @@ class BinaryCrossEntropy(Loss):
 
     def grad(self, yhat, y):
         return (yhat - y) / (yhat * (1.0 - yhat))
+
+    def hessian_diag(self, yhat, y):
+        # in yhat itself (infinite where an output is exactly 0 or 1); the Hessian after a
+        # sigmoid or softmax is worked from z instead (solver.hessian)
+        return y / (yhat * yhat) + (1 - y) / ((1.0 - yhat) * (1.0 - yhat))
 
     def sympy(self, sp, YH, YT, C):
         return -(YT * sp.log(YH) + (1 - YT) * sp.log(1 - YH))
@@ -624,6 +686,9 @@ class CrossEntropy(Loss):
     def grad(self, yhat, y):
         return -y / yhat
 
+    def hessian_diag(self, yhat, y):
+        return y / (yhat * yhat)
+
     def sympy(self, sp, YH, YT, C):
         return -YT * sp.log(YH)
 
@@ -646,6 +711,9 @@ class LogCosh(Loss):
 
     def grad(self, yhat, y):
         return np.tanh(yhat - y)
+
+    def hessian_diag(self, yhat, y):
+        return sech2(yhat - y)
 
     def sympy(self, sp, YH, YT, C):
         return sp.log(sp.cosh(YH - YT))
@@ -685,6 +753,10 @@ class Huber(Loss):
     def grad(self, yhat, y):
         d = yhat - y
         return np.where(d > self.param, 0 * d + self.param, np.where(d < -self.param, 0 * d - self.param, d))
+
+    def hessian_diag(self, yhat, y):
+        # 1 on the quadratic part |d| <= delta (at |d| = delta too, the side terms takes), 0 beyond
+        return np.where(np.abs(yhat - y) <= self.param, 1.0, 0.0)
 
     def formula(self, sp, D, k):
         """h(D) for one difference D = yhat - y, with delta k."""
