@@ -173,7 +173,8 @@ class Break:
 
 @dataclass
 class Skip:
-    """Vertical space between blocks: "small", "medium"."""
+    """Vertical space between blocks: "small", "medium", "big"; "page" starts a new page
+    (an exam sheet's next variant; HTML has no pages and shows a plain break)."""
     size: str = "medium"
 
 
