@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 SEED = 9
-IN_PROCESS = 1000      # cases run through click in this process
+IN_PROCESS = 800       # cases run through click in this process
 SUBPROCESSES = 24      # of them, evenly spread, also as real processes
 SECONDS = 20.0         # time limit of one command
 
