@@ -73,6 +73,7 @@ class Variant:
     entry: Entry
     data: dict
     solution: object
+    question: list = None  # its blocks on the question sheet, made once (question_blocks)
 
 
 def read_sheet(path):
@@ -252,7 +253,14 @@ def _tasks(x):
 
 
 def question_blocks(x, sheet):
-    """A variant's problem as the question sheet states it: its statement and tasks."""
+    """A variant's problem as the question sheet states it: its statement and tasks
+    (made once; the question sheet and the Moodle quiz share them)."""
+    if x.question is None:
+        x.question = _question_blocks(x, sheet)
+    return x.question
+
+
+def _question_blocks(x, sheet):
     from .document import model as m
     from .document.notation import Notation, description_text
 
