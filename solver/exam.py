@@ -167,10 +167,14 @@ def quantities(solution):
     if solution.kind != "layered":
         return out
     if t.get("record") == "summary":
-        for key in ("loss", "test_loss", "train_accuracy", "test_accuracy"):
-            value = t["history"][-1][key] if "history" in t else None
-            if value is not None:
-                out.append((f"history[{len(t['history']) - 1}].{key}", value, key.replace("_", " ")))
+        runs = [("", t, "")] if "history" in t else [
+            (f"runs[{k}].", r, f" ({r['settings']['label']})") for k, r in enumerate(t["runs"])]
+        for where, run, which in runs:
+            last = len(run["history"]) - 1
+            for key in ("loss", "test_loss", "train_accuracy", "test_accuracy"):
+                value = run["history"][last][key]
+                if value is not None:
+                    out.append((f"{where}history[{last}].{key}", value, f"final {key.replace('_', ' ')}{which}"))
         return out
     updates = t["updates"]
     for k, u in enumerate(updates):
@@ -285,8 +289,8 @@ def _question_blocks(x, sheet):
     elif s.kind == "graph":
         from .document import graph as graph_doc
         blocks += graph_doc.statement(s.result)
-    blocks += [m.Break(), m.Para((m.Styled("bold", ("Tasks.",)),
-                                  f" Give every number to {plural(sheet.digits, 'significant digit')}.")),
+    digits = "" if s.kind == "derivation" else f" Give every number to {plural(sheet.digits, 'significant digit')}."
+    blocks += [m.Break(), m.Para((m.Styled("bold", ("Tasks.",)), digits)),
                m.Items([m.text(t) for t in _tasks(x)])]
     return blocks
 

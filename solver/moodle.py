@@ -89,7 +89,8 @@ class Part:
 
 @dataclass
 class Question:
-    """One question: its HTML, its parts (one: numerical, several: cloze), images, points."""
+    """One question: its HTML, its parts (none: an essay question graded by hand, one:
+    numerical, several: cloze), images, points."""
 
     name: str
     text_html: str
@@ -268,7 +269,10 @@ def _text(parent, tag, content, **attrs):
 
 
 def _question_html(q):
-    """The question text and the Moodle type of ``q``."""
+    """The question text and the Moodle type of ``q``: essay (no numerical answer: a
+    derivation, graded by hand), numerical (one) or cloze (several)."""
+    if not q.parts:
+        return q.text_html, "essay"
     if len(q.parts) == 1:
         label = q.parts[0].label
         return q.text_html + (f"\n<p>{label}</p>" if label else ""), "numerical"
@@ -281,8 +285,6 @@ def _question_html(q):
 
 
 def _check(q):
-    if not q.parts:
-        raise ValueError(f"question {q.name!r} has no parts")
     points = _finite(q.points, "points")
     if points <= 0:
         raise ValueError(f"question {q.name!r}: points must be positive, got {q.points!r}")
@@ -310,10 +312,16 @@ def _question(quiz, q):
         f = ET.SubElement(qtext, "file", name=name, path="/", encoding="base64")
         f.text = base64.b64encode(bytes(data)).decode("ascii")
     _text(element, "generalfeedback", q.feedback_html, format="html")
-    if kind == "numerical":
+    if kind in ("numerical", "essay"):
         ET.SubElement(element, "defaultgrade").text = number(q.points)
     ET.SubElement(element, "penalty").text = PENALTY
     ET.SubElement(element, "hidden").text = "0"
+    if kind == "essay":  # the fields Moodle's import_essay reads (question/format/xml/format.php)
+        ET.SubElement(element, "responseformat").text = "editor"
+        ET.SubElement(element, "responserequired").text = "1"
+        ET.SubElement(element, "responsefieldlines").text = "15"
+        ET.SubElement(element, "attachments").text = "0"
+        _text(element, "graderinfo", q.feedback_html, format="html")
     if kind == "numerical":
         part = q.parts[0]
         answer = ET.SubElement(element, "answer", fraction="100", format="moodle_auto_format")

@@ -156,3 +156,17 @@ def test_bad_sheets_are_refused_in_one_line_and_write_nothing(tmp_path, change, 
     for w in words:
         assert w in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_every_kind_of_problem_goes_on_a_sheet(tmp_path):
+    for f in ("seed000_ex2_task1_tanh_bce.yaml", "seed004_problem3_hessian.yaml"):
+        (tmp_path / f).write_text((PROBLEMS / f).read_text())
+    (tmp_path / "sheet.yaml").write_text(yaml.safe_dump({"title": "Kinds", "variants": 2, "problems": [
+        {"file": "seed000_ex2_task1_tanh_bce.yaml", "points": 2}, {"file": "seed004_problem3_hessian.yaml"}]}))
+    exam.build(tmp_path / "sheet.yaml", tmp_path / "out", tex_only=True)
+    rows = json.loads((tmp_path / "out" / "answers.json").read_text())
+    assert {r["quantity"] for r in rows} == {"runs[0].history[10000].loss", "runs[1].history[10000].loss"}
+    root = ET.fromstring((tmp_path / "out" / "moodle.xml").read_bytes())
+    kinds = [q.get("type") for q in root if q.get("type") != "category"]
+    assert kinds == ["essay", "essay", "cloze", "cloze"]  # a derivation is graded by hand
+    assert "Show: The derivative of tanh." in (tmp_path / "out" / "questions.tex").read_text()
