@@ -477,6 +477,9 @@ def parse_problem(data, path, as_graph=False):
     written as equations). The graph package is imported only for graph problems, so the
     layered path stays as light as NumPy and YAML (no SymPy).
     """
+    if isinstance(data, dict) and "problems" in data and not {"network", "graph", "derive"} & set(data):
+        raise InputError(path, "problems", "this is an exam sheet (it lists problem files), not a problem: "
+                                           "make it with backprop exam SHEET -o FOLDER")
     if isinstance(data, dict) and "derive" in data and "data" in data and "graph" not in data:
         raise InputError(path, "derive", "derive asks for derivations alone, without data; a problem with "
                                          "data derives its formulas anyway: remove derive or data")

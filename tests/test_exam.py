@@ -170,3 +170,8 @@ def test_every_kind_of_problem_goes_on_a_sheet(tmp_path):
     kinds = [q.get("type") for q in root if q.get("type") != "category"]
     assert kinds == ["essay", "essay", "cloze", "cloze"]  # a derivation is graded by hand
     assert "Show: The derivative of tanh." in (tmp_path / "out" / "questions.tex").read_text()
+
+
+def test_a_sheet_given_to_solve_says_to_use_exam():
+    code, out, err = run_cli("check", SHEET)
+    assert code == 2 and "this is an exam sheet" in err and "backprop exam" in err, err
