@@ -406,7 +406,7 @@ def _elementwise_delta(activation, act_param, loss, loss_param):
         fp_tex = dv["fprime"]
     g = _read(sp, dv["dE_expr"])
     steps = [
-        Step(rf"\frac{{\partial @L}}{{\partial YH}}\, \frac{{\partial YH}}{{\partial ZZ}}",
+        Step(r"\frac{\partial @L}{\partial YH}\, \frac{\partial YH}{\partial ZZ}",
              sp.diff(lo.sympy(sp, YH, YT, C), YH).subs(on_z) * sp.diff(f, Z),
              rf"the chain rule: $YH = {act.tex}(ZZ)$ depends on $ZZ$ alone"),
         Step(_product(dv["dE"], fp_tex), (g * fp).subs(on_z),
@@ -556,7 +556,7 @@ def _index_form(sizes, activations, biases):
 
     parts = []
     if general:
-        parts += [rf"For a weight of layer $k$ (from unit $i$ of layer $k-1$ to unit $j$ of layer $k$), "
+        parts += [r"For a weight of layer $k$ (from unit $i$ of layer $k-1$ to unit $j$ of layer $k$), "
                   r"with $n_{k}$ the units of layer $k$:",
                   w_chain(L, "k", "k-1", "n_{k-1}", "f"),
                   "The error of unit $j$ of a hidden layer $k$, through the units of layer $k+1$:",
@@ -581,7 +581,7 @@ def _index_form(sizes, activations, biases):
                       Step(rf"@d{{{L}}}{{1}}\, @W{{{L}}}{{1,j}}\, {f1}'\big(@pre{{{L - 1}}}{{j}}\big)\, @act{{{L - 2}}}{{i}}",
                            lambda I: net["delta"](L, 0) * net["W"][L][0, I["j"]] * net["fprime"](L - 1, I["j"])
                            * net["a"][L - 2][I["i"]],
-                           f"the two results above"),
+                           "the two results above"),
                   ], [{"j": j, "i": i} for j in range(min(2, check_sizes[L - 1])) for i in range(min(2, check_sizes[L - 2]))])]
     return Derivation("index_form", "The gradients, unit by unit", parts)
 
