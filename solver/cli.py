@@ -119,6 +119,26 @@ def _catch_signals(note):
     return restore
 
 
+class _Stopping:
+    """Ctrl-C in a one-file command (trace of one problem, verify): pdflatex stopped, no
+    partial or temporary file left, one line, exit 130 (click would print "Aborted!" and
+    exit 1)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is not KeyboardInterrupt:
+            return False
+        from . import compile, files
+
+        files.stop()
+        compile.kill_running()
+        files.remove_temp_folders()
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
 def _interrupted(pool, running, done, total, number):
     """Stop an interrupted run (see run_each) and say so; returns the exit code."""
     from concurrent.futures import wait
@@ -198,7 +218,8 @@ def trace(paths, out_dir, indent, as_graph):
                                                     "(use -o FOLDER to trace every problem in it)")), err=True)
             sys.exit(2)
         try:
-            text = dump(files[0])
+            with _Stopping():
+                text = dump(files[0])
         except InputError as e:
             click.echo(str(e), err=True)
             sys.exit(2)
@@ -233,11 +254,13 @@ def verify(problem, claims, as_json, show_all, pdf_path):
     from . import claims as vf
 
     try:
-        p, t, tolerance, results = vf.verify(problem, claims)
+        with _Stopping():
+            p, t, tolerance, results = vf.verify(problem, claims)
         if pdf_path:
             from . import compile as cp
-            cp.write_document(vf.document(p, t, tolerance, results, Path(claims).name), pdf_path,
-                              source_name=problem)
+            with _Stopping():
+                cp.write_document(vf.document(p, t, tolerance, results, Path(claims).name), pdf_path,
+                                  source_name=problem)
     except InputError as e:
         click.echo(str(e), err=True)
         sys.exit(2)

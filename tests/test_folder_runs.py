@@ -240,3 +240,15 @@ def test_standard_input_has_the_size_limit_of_a_file():
     code, _, err = cli_with_input(b"#" * (MAX_FILE_BYTES + 10), "trace", "-")
     one_line_error(code, err)
     assert err == f"<stdin>: the file is larger than {MAX_FILE_BYTES:,} bytes\n"
+
+
+def test_ctrl_c_in_a_one_file_trace_is_one_line_and_exit_130():
+    """A single problem's trace (a training run of about 2 s) interrupted: 'interrupted',
+    exit 130, nothing on stdout (click alone would print 'Aborted!' and exit 1)."""
+    p = subprocess.Popen([sys.executable, "-m", "backprop_solver", "trace",
+                          PROBLEMS / "seed000_ex3_spiral_regularization.yaml"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert (p.returncode, err, out) == (130, "interrupted\n", "")
