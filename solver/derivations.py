@@ -586,13 +586,15 @@ def _index_form(sizes, activations, biases):
     return Derivation("index_form", "The gradients, unit by unit", parts)
 
 
-def dimensions(sizes=None):
+def dimensions(sizes=None, biases=True):
     """The shape of every gradient, checked against its parameter's with SymPy's matrix
-    shapes; general (``sizes`` None) or for these sizes. JSON data."""
-    return cached({"d": "dimensions", "sizes": sizes}, lambda: _dimensions(sizes))
+    shapes; general (``sizes`` None) or for these sizes; without the biases' rows for a
+    network without biases. JSON data."""
+    key = {"d": "dimensions", "sizes": sizes, **({} if biases else {"biases": False})}
+    return cached(key, lambda: _dimensions(sizes, biases))
 
 
-def _dimensions(sizes):
+def _dimensions(sizes, biases=True):
     sp = _sp()
 
     def shape_fact(label, n_l, n_prev):
@@ -601,7 +603,7 @@ def _dimensions(sizes):
             a = sp.MatrixSymbol("a", I["p"], 1)
             W = sp.MatrixSymbol("W", I["n"], I["p"])
             b = sp.MatrixSymbol("b", I["n"], 1)
-            return (d * a.T).shape == W.shape and d.shape == b.shape
+            return (d * a.T).shape == W.shape and (d.shape == b.shape or not biases)
 
         nl, npv = (sp.Symbol(n_l) if isinstance(n_l, str) else n_l), (sp.Symbol(n_prev) if isinstance(n_prev, str) else n_prev)
         rows = [
@@ -610,7 +612,7 @@ def _dimensions(sizes):
              "why": rf"$@outerdims{{{n_l}}}{{{n_prev}}}$: the shape of $@Wm{{{label}}}$"},
             {"lhs": rf"@gb{{{label}}}", "rel": "=", "rhs": rf"@dm{{{label}}} \in \mathbb{{R}}^{{{n_l} \times 1}}",
              "why": rf"the shape of $@bm{{{label}}}$"},
-        ]
+        ][:2 if biases else 1]
         return Fact(rows, holds, [{"n": nl, "p": npv}], what=f"the shapes of layer {label}")
 
     if sizes is None:

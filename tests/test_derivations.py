@@ -261,3 +261,12 @@ def test_derive_with_data_is_refused(problem_file):
     text = (PROBLEMS / "seed001_q1_sigmoid_sgd.yaml").read_text() + "derive: [output_delta]\n"
     code, out, err = run_cli("check", problem_file(text))
     assert code == 2 and ": derive: derive asks for derivations alone" in err, err
+
+
+def test_a_network_without_biases_has_no_bias_gradient_to_shape():
+    from backprop_solver import api
+
+    bias_row = "\\text{the shape of }"  # a weight's row says "(n x 1)(1 x m): the shape of"
+    tex = api.solve("problems/seed004_4_5_1_sigmoid.yaml").tex  # biases: none
+    assert "\\text{: the shape of }" in tex and bias_row not in tex
+    assert api.solve("problems/seed001_q1_sigmoid_sgd.yaml").tex.count(bias_row) == 2

@@ -518,7 +518,7 @@ def _formulas(p, n, derivations, trace):
     for words, more, derived in (
             ("The gradients unit by unit" + ("" if sizes else " (any layer)") + ".", per_sample,
              steps.index_form(sizes, p.activations if sizes else None, p.biases is not None)),
-            ("The shapes of the gradients.", "", steps.dimensions(p.sizes if L <= 8 else None))):
+            ("The shapes of the gradients.", "", steps.dimensions(p.sizes if L <= 8 else None, p.biases is not None))):
         lines.append({"text": (Styled("bold", (words,)),) + ((more,) if more else ()),
                       "blocks": [Break(), *derivation.blocks(derived, n, how)]})
     lines += _dead_units(p, n, trace, how)
