@@ -190,7 +190,7 @@ def quantities(solution):
     for q, pred in enumerate(t["predictions"]):
         for i, value in enumerate(pred["output"]):
             out.append((f"predictions[{q}].output[{i}]", value, f"output {i + 1} for query point {q + 1}"))
-        out.append((f"predictions[{q}].class", pred["class"], f"class of query point {q + 1}"))
+        out.append((f"predictions[{q}].class", pred["class"], f"class of query point {q + 1} (counted from 0)"))
     return out
 
 
@@ -235,10 +235,11 @@ def _tasks(x):
     if s.kind == "graph":
         from .document.notation import tex_name
         names = ", ".join(f"${tex_name(n)}$" for n in s.trace["gradients"])
-        tasks = [f"Compute the forward pass and the loss $E$, then the derivatives of $E$ by {names} by the "
-                 "chain rule (the backward pass)."]
+        tasks = [f"Compute the forward pass and the loss $E$, then the derivatives of $E$ with respect to {names} "
+                 "by the chain rule (the backward pass)."]
         if s.trace["updated"]:
-            tasks.append("Give each of these parameters after one gradient-descent step.")
+            tasks.append(rf"Give each of these parameters after one gradient-descent step with learning rate "
+                         rf"$\eta = {p.learning_rate:g}$.")
         return tasks
     if p.record == "summary":
         return ["Train the network as described and report the loss and accuracy curves, the final "
@@ -252,7 +253,9 @@ def _tasks(x):
              "Compute the backward pass: the error of every layer, then the gradients of the weights.",
              "Give the parameters after " + ("the update." if n_updates == 1 else "every update.")]
     if p.predict is not None:
-        tasks.append("With the final parameters, give the output and the class of each query point.")
+        rule = (r"class 1 if $\hat{y} \ge 0.5$, else class 0" if p.sizes[-1] == 1 else
+                "the output unit with the largest value, units counted from 0")
+        tasks.append(f"With the final parameters, give the output and the class of each query point ({rule}).")
     return tasks
 
 
@@ -289,7 +292,8 @@ def _question_blocks(x, sheet):
     elif s.kind == "graph":
         from .document import graph as graph_doc
         blocks += graph_doc.statement(s.result)
-    digits = "" if s.kind == "derivation" else f" Give every number to {plural(sheet.digits, 'significant digit')}."
+    digits = "" if s.kind == "derivation" else (f" Give the results to {plural(sheet.digits, 'significant digit')}, "
+                                                "working with full precision in between.")
     blocks += [m.Break(), m.Para((m.Styled("bold", ("Tasks.",)), digits)),
                m.Items([m.text(t) for t in _tasks(x)])]
     return blocks
