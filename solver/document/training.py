@@ -16,8 +16,8 @@ from ..errors import plural
 from ..functions import LOSSES, make_activation
 from ..trace import classify, forward
 from ..training import is_classification, target_classes
-from .layered import (LINE_WIDTH, Matrices, UPDATE_WORDS, _act_name, _figure, _formulas, _outputs,
-                      _parameters, named)
+from .layered import (LINE_WIDTH, Matrices, UPDATE_WORDS, _act_name, _data_rows, _figure, _formulas,
+                      _outputs, _parameters, named)
 from .model import (Break, Center, Chart, Columns, Display, Document, Dots, Drawing, Edge, Facts, Heading,
                     Keep, Line, Math, MathTable, Node, Para, Regions, Styled, Table, Title, fmt, plain, text)
 from .notation import Notation, description_text
@@ -28,6 +28,10 @@ NEAR_ZERO = 0.01
 GRID = 120
 #: largest layer drawn unit by unit with weighted edges
 DRAW_UNITS = 12
+#: samples of a problem without a dataset that its document lists
+MAX_LISTED_SAMPLES = 40
+#: the largest Hessian shown as a matrix (with its eigenvectors), in weights
+MAX_SHOWN_HESSIAN = 6
 #: weights listed one by one in the Hessian view (beyond, their norms only)
 MAX_LISTED_WEIGHTS = 40
 #: losses that are quadratic in the outputs (with linear layers: exactly quadratic in the weights)
@@ -70,7 +74,10 @@ def build(training, derivations=None):
          else ("one per run, see below",)),
         (("update",), (UPDATE_WORDS[(p.update, p.reduction)],)),
         (("steps",), (f"{p.steps:,} passes over the training points",)),
-        (("regularization",), ("one per run, see below",) if _compares(p, "regularization") else _penalty(p)),
+        (("regularization",), text(r"one per run (below): L1 of strength $\lambda_1$ adds $\lambda_1 \sum |w|$ to "
+                                    r"each update's loss, L2 of strength $\lambda_2$ adds $\frac{\lambda_2}{2} \sum w^2$; "
+                                    "weights only, never biases")
+         if _compares(p, "regularization") else _penalty(p)),
         (("biases",), ("none" if p.biases is None else "trained" if p.train_biases
                        else "fixed (used, never updated)",)),
         (("data",), text(_data_words(p))),
@@ -81,6 +88,10 @@ def build(training, derivations=None):
     if p.compare is not None:
         doc.add(Para(("The runs: ",) + tuple(f"{'; ' if i else ''}{r.label}" for i, r in enumerate(training.runs))
                      + (". Everything else is the same in each.",)), Break())
+    if p.dataset is None and p.X.shape[1] <= MAX_LISTED_SAMPLES:
+        data = _data_rows(p, show)
+        doc.add(Para((Styled("bold", ("Training data",)), f" ({plural(data['n'], 'sample')}).")),
+                MathTable([r"\text{sample}", rf"{n.x}^{{\top}}", rf"{n.y}^{{\top}}"], data["rows"]), Break())
 
     # ---- 2. the network and the formulas
     drawing, labelled = _figure(p, n, d)
@@ -228,9 +239,17 @@ def _one_run(p, run, n, show):
 
 def _result_words(p, run):
     h = run.history
+    test = p.X_test is not None
     words = (f"After {p.steps:,} steps the mean loss is ${fmt(h[-1, 0], p.digits)}$ on the training points"
-             + (f" and ${fmt(h[-1, 1], p.digits)}$ on the test points" if p.X_test is not None else "")
-             + f" (${fmt(h[0, 0], p.digits)}$ before training).")
+             + (f" and ${fmt(h[-1, 1], p.digits)}$ on the test points" if test else "")
+             + f" (before training: ${fmt(h[0, 0], p.digits)}$" + (f" and ${fmt(h[0, 1], p.digits)}$" if test else "")
+             + ").")
+    if test:
+        k = int(np.nanargmin(h[:, 1]))
+        if h[-1, 1] > 1.05 * h[k, 1] and k < len(h) - 1:
+            words += (f" The test loss is lowest at step {k:,} (${fmt(h[k, 1], p.digits)}$) and rises after it while "
+                      "the training loss still falls: the network begins to fit the training points at the cost "
+                      "of the test points (overfitting); stopping near that step would generalise better.")
     if not np.isnan(h[-1, 2]):
         words += f" Accuracy: ${_percent(h[-1, 2])}$ of the {p.X.shape[1]:,} training points"
         if p.X_test is not None:
@@ -317,11 +336,12 @@ def _compared(p, runs, n):
                 (f"{int((np.abs(w) < NEAR_ZERO).sum())} of {w.size}",)]
         rows.append(row)
     blocks += [Break(), Para(text(f"After {p.steps:,} steps:")), Center([Table(header, rows, "l" + "r" * (len(header) - 1))]),
-               Break()]
+               Break(), *_comparison_words(p, runs), Break()]
     if max(p.sizes) <= DRAW_UNITS:
         biggest = max(float(np.abs(_weights_of(r)).max()) for r in runs) or 1.0
         blocks += [Heading(("The trained weights",), level=2)]
-        blocks += _side_by_side([_weighted_network(p, r, biggest) for r in runs], [(r.label,) for r in runs])
+        for r in runs:  # one a line: thin and missing edges are what the picture is for
+            blocks += [Keep([Center([_weighted_network(p, r, biggest)]), Center([Para((r.label,))])]), Break()]
         blocks.append(Para((Styled("small", (
             "Each edge drawn with a width proportional to |w| (the same scale in every run), blue where w > 0 "
             f"and orange where w < 0, as the TensorFlow Playground draws them; weights with |w| < {NEAR_ZERO:g} "
@@ -332,6 +352,38 @@ def _compared(p, runs, n):
         blocks += _side_by_side([_boundary(p, r, width=width, title=(r.label,), legend=False) for r in runs])
         blocks += [Para((Styled("small", text(_boundary_caption(p))),)), Break()]
     return blocks
+
+
+def _comparison_words(p, runs):
+    """What the table shows, in words: which run generalises best, and for a comparison
+    of regularizations which makes weights zero (L1) and which makes them small (L2)."""
+    d = min(p.digits, 4)
+    h = {r.label: r.history[-1] for r in runs}
+    words = []
+    if p.X_test is not None:
+        best = min(runs, key=lambda r: h[r.label][1])
+        worst = max(runs, key=lambda r: h[r.label][1])
+        words.append(f"The test loss is lowest with {best.label} (${fmt(h[best.label][1], d)}$) and highest with "
+                     f"{worst.label} (${fmt(h[worst.label][1], d)}$).")
+        fits = min(runs, key=lambda r: h[r.label][0])
+        if fits is worst and len(runs) > 1:
+            words.append(f"{worst.label.capitalize()} fits the training points best (loss ${fmt(h[worst.label][0], d)}$) "
+                         "and the test points worst: it overfits.")
+    if _compares(p, "regularization"):
+        w = {r.label: _weights_of(r) for r in runs}
+        sparse = max(runs, key=lambda r: int((np.abs(w[r.label]) < NEAR_ZERO).sum()))
+        small = min(runs, key=lambda r: float((w[r.label] ** 2).sum()))
+        if sparse.l1 > 0:
+            k = int((np.abs(w[sparse.label]) < NEAR_ZERO).sum())
+            words.append(rf"{sparse.label} leaves the most weights near zero ({k} of {w[sparse.label].size} below "
+                         rf"{NEAR_ZERO:g}): its gradient term $\lambda_1 \operatorname{{sign}}(w)$ pulls every weight "
+                         "towards 0 by the same amount, however small, so weights the loss does not need end at 0 "
+                         "(sparsity).")
+        if small.l2 > 0:
+            words.append(rf"{small.label} has the smallest sum of squares (${fmt((w[small.label] ** 2).sum(), d)}$): "
+                         rf"its term $\lambda_2 w$ shrinks each weight in proportion to its size, so all become "
+                         "smaller but few reach 0.")
+    return [Para(text(" ".join(words)))] if words else []
 
 
 def _side_by_side(items, captions=None):
@@ -414,29 +466,28 @@ def _hessian_view(p, runs, n, number):
             "minimum, and the quadratic model holds only roughly." if negative else
             r", and every eigenvalue of $\mathbf{H}$ is at least 0, as at a minimum."))))
     mus = [(r, _mu(p, r.l2)) for r in l2_runs]
-    if not mus and p.l2 and not p.compare:
-        mus = []
-    header = [r"i", r"\lambda_i"] + [rf"\lambda_i / (\lambda_i + {fmt(mu, d)})" for _, mu in mus]
-    rows = [[Math(str(i + 1)), Math(fmt(v, d))] + [Math(fmt(v / (v + mu), d)) for _, mu in mus]
-            for i, v in enumerate(lam[:MAX_LISTED_WEIGHTS])]
-    blocks += [Break(), Center([MathTable(header, rows)])]
-    if lam.size > MAX_LISTED_WEIGHTS:
-        blocks.append(Para((f"({lam.size - MAX_LISTED_WEIGHTS} smaller eigenvalues not listed; "
-                            "the trace has all of them.)",)))
-    if not mus:
+    H = star.hessian
+    Q = np.linalg.eigh(H)[1][:, ::-1]  # the eigenvectors as columns, from the largest eigenvalue
+    if lam.size <= MAX_SHOWN_HESSIAN:
+        show = Matrices(d)
+        blocks += [Break(), Display(Math(r"\mathbf{H} = ", show.math(H), r", \qquad \mathbf{Q} = ", show.math(Q))),
+                   Para(text(r"Column $i$ of $\mathbf{Q}$ is the eigenvector of $\lambda_i$ (its sign is arbitrary)."))]
+    if not mus:  # the eigenvalues alone (with an L2 run, its table below holds them)
+        rows = [[Math(str(i + 1)), Math(fmt(v, d))] for i, v in enumerate(lam[:MAX_LISTED_WEIGHTS])]
+        blocks += [Break(), Center([MathTable([r"i", r"\lambda_i"], rows)])]
+        if lam.size > MAX_LISTED_WEIGHTS:
+            blocks.append(Para((f"({lam.size - MAX_LISTED_WEIGHTS} smaller eigenvalues not listed; "
+                                "the trace has all of them.)",)))
         blocks.append(Para(text("To compare with an actual L2 run, give "
                                 "compare: {regularization: [none, {l2: ...}]}.")))
         return blocks
     if p.update == "batch" and p.reduction == "sum":
-        blocks.append(Para(text(r"The updates minimise the summed loss plus $\frac{\lambda_2}{2}\sum w^2$, that is "
-                                rf"$n$ times the mean loss plus $\frac{{\lambda_2}}{{2n}}\sum w^2$: so $\mu = \lambda_2/n$ "
-                                rf"with $n = {p.X.shape[1]}$.")))
+        blocks.append(Para(text(r"The updates minimise the summed loss plus $\frac{s}{2}\sum w^2$ ($s$ the run's L2 "
+                                rf"strength), that is $n$ times the mean loss plus $\frac{{s}}{{2n}}\sum w^2$: so "
+                                rf"$\mu = s/n$ with $n = {p.X.shape[1]}$.")))
     else:
-        blocks.append(Para(text(r"The updates minimise the mean loss plus $\frac{\lambda_2}{2}\sum w^2$, so "
-                                r"$\mu = \lambda_2$.")))
-    H = star.hessian
-    evals, Q = np.linalg.eigh(H)
-    Q = Q[:, ::-1]
+        blocks.append(Para(text(r"The updates minimise the mean loss plus $\frac{\mu}{2}\sum w^2$ with $\mu$ the "
+                                r"run's L2 strength.")))
     w_star = _weights_of(star)
     for r, mu in mus:
         predicted = Q @ ((lam / (lam + mu)) * (Q.T @ w_star))
