@@ -357,24 +357,24 @@ def build(sheet_path, out_dir, progress=None, tex_only=False):
     pending = {} if tex_only else {name: comp.start(preamble()) for name in ("questions", "solutions")}
     try:
         variants = draw(sheet, progress)
-        rows = answers(variants)
         docs = dict(zip(("questions", "solutions"), documents(sheet, variants)))
-        files = {Path("variants") / str(x.v) / f"{x.entry.name}.yaml": to_yaml(x.data).encode()
-                 for row in variants for x in row}
-        files[Path("answers.json")] = (json.dumps(rows, indent=1) + "\n").encode()
-        files[Path("answers.csv")] = answers_csv(rows).encode()
-        files[Path("moodle.xml")] = moodle_xml(sheet, variants)
-        with TempFolder() as tmp:
-            built = {}
+        files, built = {}, {}
+        with TempFolder() as tmp, ThreadPoolExecutor(2) as pool:
+            # the two pdflatex runs go on while the answer key and the quiz are made
+            done = {} if tex_only else {
+                name: pool.submit(pending[name].finish, latex.write(doc), tmp / f"{name}.pdf", source_name=sheet.file)
+                for name, doc in docs.items()}
+            rows = answers(variants)
+            files.update({Path("variants") / str(x.v) / f"{x.entry.name}.yaml": to_yaml(x.data).encode()
+                          for row in variants for x in row})
+            files[Path("answers.json")] = (json.dumps(rows, indent=1) + "\n").encode()
+            files[Path("answers.csv")] = answers_csv(rows).encode()
+            files[Path("moodle.xml")] = moodle_xml(sheet, variants)
             if tex_only:
                 for name, doc in docs.items():
                     files[Path(f"{name}.tex")] = latex.write(doc).encode()
-            else:
-                with ThreadPoolExecutor(2) as pool:
-                    done = {name: pool.submit(pending[name].finish, latex.write(doc), tmp / f"{name}.pdf",
-                                              source_name=sheet.file) for name, doc in docs.items()}
-                    for name, future in done.items():
-                        built[Path(f"{name}.pdf")] = future.result()
+            for name, future in done.items():
+                built[Path(f"{name}.pdf")] = future.result()
             out = Path(out_dir)
             for rel, data in files.items():
                 write_atomic(out / rel, data, sheet.file)
