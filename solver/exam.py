@@ -411,7 +411,9 @@ def moodle_xml(sheet, variants):
             parts = [moodle.Part(html.escape(words), value,
                                  0.0 if path.endswith("class") else moodle.tolerance(value, sheet.digits))
                      for path, value, words in quantities(x.solution)]
-            questions.append(moodle.Question(f"{e.name} variant {x.v}", text, parts, images, e.points))
+            feedback = (f"<p>The worked solution: solutions.pdf of the sheet, variant {x.v}, problem {j + 1}"
+                        f" ({html.escape(e.name)}).</p>")
+            questions.append(moodle.Question(f"{e.name} variant {x.v}", text, parts, images, e.points, feedback))
         categories.append(moodle.Category(e.name, questions))
     return moodle.write(categories, sheet.title)
 

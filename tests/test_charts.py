@@ -363,3 +363,12 @@ def test_edges_end_where_tikz_ends_them(tmp_path):
     assert len(points[0]) == len(points[1]) > 60
     for op, x, y in points[0]:
         assert min(math.hypot(x - u, y - v) for o, u, v in points[1] if o == op) < 0.02, (op, x, y)
+
+
+def test_crosses_mark_points_in_both_writers():
+    chart = m.Chart([m.Dots([0.0, 1.0], [0.0, 1.0], [0, 1]), m.Dots([1.0], [1.0], [0], cross=True)],
+                    (-1, 2), (-1, 2), width=4, height=4)
+    tex = latex.write(m.Document([chart]))
+    assert tex.count("\\pgfsetstrokecolor{black}") == 1
+    svg = html.write(m.Document([chart]))
+    assert svg.count('stroke="#000" stroke-width') >= 2  # the frame and the cross

@@ -530,7 +530,13 @@ def _chart(b):
                 svg.add(f'<polyline points="{_points(piece, h)}" {_line_look(item)}/>')
         elif isinstance(item, m.Dots):
             for x, y, k in shapes:
-                svg.add(_dot(*at(x, y), k, item.hollow))
+                if item.cross:
+                    (x0, y0), (x1, y1) = at(x - 1.4 * m.Plot.HOLLOW, y - 1.4 * m.Plot.HOLLOW), \
+                        at(x + 1.4 * m.Plot.HOLLOW, y + 1.4 * m.Plot.HOLLOW)
+                    svg.add(f'<path d="M{x0:.1f} {y0:.1f}L{x1:.1f} {y1:.1f}M{x0:.1f} {y1:.1f}L{x1:.1f} {y0:.1f}" '
+                            f'stroke="#000" stroke-width="{0.6 * PT:.2f}"/>')
+                else:
+                    svg.add(_dot(*at(x, y), k, item.hollow))
         elif isinstance(item, m.Regions):
             for k in sorted({s[0] for s in shapes}):  # one path a class: no seams between its cells
                 d = "".join(f"M{x0 * S:.1f} {(h - y1) * S:.1f}H{x1 * S:.1f}V{(h - y0) * S:.1f}H{x0 * S:.1f}Z"

@@ -584,6 +584,13 @@ def _layer(item, shapes):
         path = "".join(_calls("bpm", piece[:1]) + _calls("bpl", piece[1:]) + "\n" for piece in shapes)
         out.append(_scope(f"\\pgfsetstrokecolor{{bps{item.style % len(m.SERIES_COLOURS)}}}"
                           f"\\pgfsetlinewidth{{{m.Plot.LINE}pt}}{dash}", path, "stroke"))
+    elif isinstance(item, m.Dots) and item.cross:
+        r = 1.4 * m.Plot.HOLLOW
+        path = "".join(_calls("bpm", [(x - r, y - r)]) + _calls("bpl", [(x + r, y + r)])
+                       + _calls("bpm", [(x - r, y + r)]) + _calls("bpl", [(x + r, y - r)]) + "\n"
+                       for x, y, _ in shapes)
+        if path:
+            out.append(_scope("\\pgfsetstrokecolor{black}\\pgfsetlinewidth{0.6pt}", path, "stroke"))
     elif isinstance(item, m.Dots):
         r = _radius(item) * 72.27 / 2.54  # pt
         for k in sorted({k for _, _, k in shapes}):

@@ -490,12 +490,15 @@ class Line:
 @dataclass
 class Dots:
     """Points (xs[i], ys[i]) coloured by classes[i] (0, 1, 2, ...: :data:`CLASS_COLOURS`);
-    ``hollow`` markers for the test points; ``label`` (text, or None) for the legend."""
+    ``hollow`` markers for the test points; ``label`` (text, or None) for the legend;
+    ``cross``: black crosses over other dots (the points a classifier gets wrong), their
+    classes unused."""
     xs: list
     ys: list
     classes: list
     hollow: bool = False
     label: tuple = None
+    cross: bool = False
 
 
 @dataclass

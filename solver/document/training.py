@@ -262,7 +262,7 @@ def _boundary_caption(p):
     rule = (r"class 1 where $\hat{y} \ge 0.5$" if p.sizes[-1] == 1 else "the class of the largest output")
     return (f"The input plane coloured by the class the trained network gives ({rule}); the training points "
             "filled" + (", the test points hollow" if p.X_test is not None else "") + ", each in its target's "
-            "colour.")
+            "colour; a cross marks each point the network classifies wrongly.")
 
 
 def _plane(p):
@@ -301,6 +301,14 @@ def _boundary(p, run, width=8.0, title=None, legend=True):
     if P_test is not None:
         items.append(Dots(P_test[0].tolist(), P_test[1].tolist(), target_classes(p.Y_test).tolist(),
                           hollow=True, label=("test",) if legend else None))
+    wrong = []  # a cross on each point the network gets wrong
+    for plane, X, Y in ((P, p.X, p.Y), (P_test, p.X_test, p.Y_test)):
+        if plane is not None:
+            with np.errstate(all="ignore"):
+                out = forward(run.weights, run.biases, acts, X)[1][-1]
+            wrong += [plane[:, j] for j in np.flatnonzero(classify(out) != target_classes(Y))]
+    if wrong:
+        items.append(Dots([float(q[0]) for q in wrong], [float(q[1]) for q in wrong], [0] * len(wrong), cross=True))
     height = width * float((hi[1] - lo[1]) / (hi[0] - lo[0]))
     height = min(max(height, 0.5 * width), 1.2 * width)
     return Chart(items, (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])), Math("x_1"), Math("x_2"),
