@@ -18,8 +18,8 @@ import pytest
 from conftest import ROOT
 
 SEED = 9
-IN_PROCESS = 800       # cases run through click in this process
-SUBPROCESSES = 24      # of them, evenly spread, also as real processes
+IN_PROCESS = 600       # cases run through click in this process
+SUBPROCESSES = 16      # of them, evenly spread, also as real processes
 SECONDS = 20.0         # time limit of one command
 
 #: cases of this seed that fail in code outside the input handling, with the reason; they
