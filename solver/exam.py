@@ -361,9 +361,11 @@ def build(sheet_path, out_dir, progress=None, tex_only=False):
         files, built = {}, {}
         with TempFolder() as tmp, ThreadPoolExecutor(2) as pool:
             # the two pdflatex runs go on while the answer key and the quiz are made
-            done = {} if tex_only else {
-                name: pool.submit(pending[name].finish, latex.write(doc), tmp / f"{name}.pdf", source_name=sheet.file)
-                for name, doc in docs.items()}
+            done = {}
+            if not tex_only:  # the longer one first; the TeX written here, not in the threads (the GIL)
+                for name in ("solutions", "questions"):
+                    tex = latex.write(docs[name])
+                    done[name] = pool.submit(pending[name].finish, tex, tmp / f"{name}.pdf", source_name=sheet.file)
             rows = answers(variants)
             files.update({Path("variants") / str(x.v) / f"{x.entry.name}.yaml": to_yaml(x.data).encode()
                           for row in variants for x in row})
