@@ -14,6 +14,7 @@ import yaml
 from backprop_solver import exam, moodle, spec
 from backprop_solver.api import Solution
 from backprop_solver.document.model import fmt
+from backprop_solver.errors import InputError
 
 from conftest import PROBLEMS, run_cli
 
@@ -150,11 +151,20 @@ def test_bad_sheets_are_refused_in_one_line_and_write_nothing(tmp_path, change, 
         (tmp_path / f).write_text((SHEET.parent / f).read_text())
     path = tmp_path / "sheet.yaml"
     path.write_text(yaml.safe_dump(sheet))
-    code, out, err = run_cli("exam", path, "-o", tmp_path / "out")
-    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
-    assert f": {key}: " in err if key else True, err
+    with pytest.raises(InputError) as e:  # in process; the command prints this line (below)
+        exam.build(path, tmp_path / "out")
+    err = str(e.value)
+    assert "\n" not in err and (f": {key}: " in err if key else True), err
     for w in words:
         assert w in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_sheet_is_one_line_from_the_command_and_writes_nothing(tmp_path):
+    path = tmp_path / "sheet.yaml"
+    path.write_text(yaml.safe_dump({"variants": 0, "problems": ["q1.yaml"]}))
+    code, out, err = run_cli("exam", path, "-o", tmp_path / "out")
+    assert code == 2 and err == f"{path}: variants: expected a whole number of at least 1, got 0\n", err
     assert not (tmp_path / "out").exists()
 
 
