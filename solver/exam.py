@@ -427,12 +427,3 @@ def _svg(fragment):
     if "xmlns=" not in svg[:200]:
         svg = svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n"
-
-
-def summary(sheet):
-    return (f"{plural(sheet.variants, 'variant')} of {plural(len(sheet.entries), 'problem')}, "
-            f"{_points(sum(e.points for e in sheet.entries))}")
-
-
-def error(sheet_path, key, message):
-    raise InputError(sheet_path, key, message)
