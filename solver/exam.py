@@ -281,7 +281,7 @@ def _question_blocks(x, sheet):
         n = Notation(p.notation)
         show = layered.Matrices(p.digits)
         from .derive import derive_problem
-        loss = layered._formulas(p, n, derive_problem(p), None)["E"]
+        loss = layered.loss_tex(n, derive_problem(p))
         updates = len(s.trace["updates"]) if p.record == "full" else p.steps
         blocks += layered.statement(p, n, show, loss, updates)
         if p.predict is not None:

@@ -185,7 +185,7 @@ def _run(p, step_done):
     return history, weights, biases
 
 
-def history_json(history, steps=None):
+def history_json(history):
     """A run's history as the trace lists it: one entry per pass, None for NaN."""
     out = []
     for k, row in enumerate(history):

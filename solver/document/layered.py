@@ -333,12 +333,7 @@ def statement(p, n, show, loss_tex, n_updates, numbers=None):
     layers = Table(["layer", "activation", "units"],
                    [[str(l), ("input",) if l == 0 else (_act_name(p.activations[l - 1]),), str(p.sizes[l])]
                     for l in range(L + 1)], "clc")
-    reg = ()
-    if p.l2:
-        reg += text(r"$\frac{\lambda_2}{2}\sum \lVert \mathbf{W}\rVert^2$ with $\lambda_2 = " + fmt(p.l2) + "$ ")
-    if p.l1:
-        reg += text(r"$\lambda_1 \sum |w|$ with $\lambda_1 = " + fmt(p.l1) + "$")
-    reg = reg + (" (weights only)",) if reg else ("none",)
+    reg = regularization_words(p)
     facts = [
         (("loss",), (named(LOSSES, p.loss, p.loss_param),)),
         (("learning rate",), text(f"${n.eta} = {fmt(p.learning_rate)}$")),
@@ -380,6 +375,21 @@ def statement(p, n, show, loss_tex, n_updates, numbers=None):
     if tables:
         blocks += [*tables, Break()]
     return blocks
+
+
+def regularization_words(p):
+    """The problem's regularization in words (a Facts entry), or "none"."""
+    reg = ()
+    if p.l2:
+        reg += text(r"$\frac{\lambda_2}{2}\sum \lVert \mathbf{W}\rVert^2$ with $\lambda_2 = " + fmt(p.l2) + "$ ")
+    if p.l1:
+        reg += text(r"$\lambda_1 \sum |w|$ with $\lambda_1 = " + fmt(p.l1) + "$")
+    return reg + (" (weights only)",) if reg else ("none",)
+
+
+def loss_tex(n, derivations):
+    """The loss of one sample as the document writes it (``derivations``: derive_problem's)."""
+    return n.fill(rf"{n.loss} = " + derivations[-1]["E"])
 
 
 def _parameters(p, n, show, Ws, bs):
@@ -522,7 +532,7 @@ def _formulas(p, n, derivations, trace):
         lines.append({"text": (Styled("bold", (words,)),) + ((more,) if more else ()),
                       "blocks": [Break(), *derivation.blocks(derived, n, how)]})
     lines += _dead_units(p, n, trace, how)
-    return {"lines": lines, "E": n.fill(rf"{n.loss} = " + out["E"])}
+    return {"lines": lines, "E": loss_tex(n, derivations)}
 
 
 def _dead_units(p, n, trace, how):

@@ -17,7 +17,7 @@ from ..functions import LOSSES, make_activation
 from ..trace import classify, forward
 from ..training import is_classification, target_classes
 from .layered import (LINE_WIDTH, Matrices, UPDATE_WORDS, _act_name, _data_rows, _figure, _formulas,
-                      _outputs, _parameters, named)
+                      _outputs, _parameters, named, regularization_words)
 from .model import (Break, Center, Chart, Columns, Display, Document, Dots, Drawing, Edge, Facts, Heading,
                     Keep, Line, Math, MathTable, Node, Para, Regions, Styled, Table, Title, fmt, plain, text)
 from .notation import Notation, description_text
@@ -77,7 +77,7 @@ def build(training, derivations=None):
         (("regularization",), text(r"one per run (below): L1 of strength $\lambda_1$ adds $\lambda_1 \sum |w|$ to "
                                     r"each update's loss, L2 of strength $\lambda_2$ adds $\frac{\lambda_2}{2} \sum w^2$; "
                                     "weights only, never biases")
-         if _compares(p, "regularization") else _penalty(p)),
+         if _compares(p, "regularization") else regularization_words(p)),
         (("biases",), ("none" if p.biases is None else "trained" if p.train_biases
                        else "fixed (used, never updated)",)),
         (("data",), text(_data_words(p))),
@@ -131,15 +131,6 @@ def build(training, derivations=None):
 
 def _compares(p, what):
     return p.compare is not None and p.compare[0]["what"] == what
-
-
-def _penalty(p):
-    reg = ()
-    if p.l2:
-        reg += text(r"$\frac{\lambda_2}{2}\sum w^2$ with $\lambda_2 = " + fmt(p.l2) + "$ ")
-    if p.l1:
-        reg += text(r"$\lambda_1 \sum |w|$ with $\lambda_1 = " + fmt(p.l1) + "$")
-    return reg + (" (weights only)",) if reg else ("none",)
 
 
 def _data_words(p):
