@@ -153,15 +153,22 @@ def _data_words(p):
 # ---- one run ---------------------------------------------------------------------------
 
 
-def _loss_chart(runs, what, width=7.2, title=None, test=True):
-    """The training loss (solid) and test loss (dashed) of each run over the steps."""
-    items, top = [], 0.0
+def _curves(runs, train, test):
+    """Each run's history column ``train`` (solid) and, where there is a test set,
+    column ``test`` (dashed), over the steps."""
+    items = []
     for i, r in enumerate(runs):
-        k = np.arange(len(r.history))
+        k = np.arange(len(r.history)).tolist()
         name = "" if len(runs) == 1 else f"{r.label}: "
-        items.append(Line(k.tolist(), r.history[:, 0].tolist(), (f"{name}training",), i))
-        if test and not np.isnan(r.history[:, 1]).all():
-            items.append(Line(k.tolist(), r.history[:, 1].tolist(), (f"{name}test",), i, dashed=True))
+        items.append(Line(k, r.history[:, train].tolist(), (f"{name}training",), i))
+        if not np.isnan(r.history[:, test]).all():
+            items.append(Line(k, r.history[:, test].tolist(), (f"{name}test",), i, dashed=True))
+    return items
+
+
+def _loss_chart(runs, what, width=7.2, title=None):
+    """The training and test loss of each run over the steps (log axis for a wide range)."""
+    items = _curves(runs, 0, 1)
     values = np.concatenate([np.asarray(i.ys) for i in items])
     values = values[np.isfinite(values)]
     low, top = float(values.min()), float(values.max())
@@ -172,14 +179,8 @@ def _loss_chart(runs, what, width=7.2, title=None, test=True):
 
 
 def _accuracy_chart(runs, width=7.2, title=None):
-    items = []
-    for i, r in enumerate(runs):
-        k = np.arange(len(r.history)).tolist()
-        name = "" if len(runs) == 1 else f"{r.label}: "
-        items.append(Line(k, r.history[:, 2].tolist(), (f"{name}training",), i))
-        if not np.isnan(r.history[:, 3]).all():
-            items.append(Line(k, r.history[:, 3].tolist(), (f"{name}test",), i, dashed=True))
-    return Chart(items, (0, len(runs[0].history) - 1), (0.0, 1.0), ("step",), ("accuracy",),
+    """The training and test accuracy of each run over the steps."""
+    return Chart(_curves(runs, 2, 3), (0, len(runs[0].history) - 1), (0.0, 1.0), ("step",), ("accuracy",),
                  width=width, height=5.0, title=title)
 
 
